@@ -1,0 +1,2 @@
+"""headline-dedup: newsroom headline deduplication."""
+__version__ = "0.1.0"

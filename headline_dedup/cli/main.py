@@ -1,0 +1,35 @@
+"""The `headline-dedup` console script."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from headline_dedup.errors import HeadlineDedupError
+from headline_dedup.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from headline_dedup.cli import offline
+
+    parser = argparse.ArgumentParser(prog="headline-dedup", description="Newsroom headline deduplication.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    offline.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        return args.func(args, settings) or 0
+    except HeadlineDedupError as exc:
+        print(f"headline-dedup: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

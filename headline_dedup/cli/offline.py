@@ -1,0 +1,156 @@
+"""The engine's offline commands: `cluster`, `evaluate`, `explain`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import nullcontext
+from dataclasses import replace
+
+from headline_dedup.clustering import PolicyParams
+from headline_dedup.engine import EngineConfig
+from headline_dedup.evaluation import largest_cluster, score, without_cluster
+from headline_dedup.feeds import open_input, read_feed
+from headline_dedup.normalize import Normalizer
+from headline_dedup.offline import cluster_rows, memory_engine
+from headline_dedup.settings import Settings
+from headline_dedup.signatures import jaccard
+from headline_dedup.verify import pair_score, text_ratio
+from headline_dedup.weights import Rarity
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cluster", help="cluster a feed offline; TSV id<TAB>cluster_id on stdout")
+    _input_args(p)
+    p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("evaluate", help="pairwise and B-cubed scores against a labelled TSV")
+    _input_args(p)
+    p.add_argument("--label-column", default="cluster_id")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--sweep", action="store_true", help="scores over a range of thresholds")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("explain", help="why two headlines are (not) the same story")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--lang", default="fr")
+    p.set_defaults(func=cmd_explain)
+
+
+def _input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="TSV with a header, plain text (one headline per line), or - for stdin")
+    p.add_argument("--text-column", default="title")
+    p.add_argument("--id-column", default="row")
+    p.add_argument("--time-column", default=None, help="event time column (drives the sliding window)")
+    p.add_argument("--lang", default="fr")
+    p.add_argument("--threshold", type=float, default=None, help="join score (default from settings)")
+    p.add_argument("--batch-size", type=int, default=1000)
+
+
+def _config(args, settings: Settings) -> EngineConfig:
+    config = settings.engine_config()
+    if args.threshold is not None:
+        config = replace(config, policy=replace(config.policy, threshold=args.threshold))
+    return config
+
+
+def _normalizer(settings: Settings) -> Normalizer:
+    from headline_dedup.aliases import default_aliases
+
+    return Normalizer(default_aliases(settings.aliases_file))
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import Progress
+
+    from rich.console import Console
+
+    return Progress(transient=True, console=Console(stderr=True))
+
+
+def cmd_cluster(args, settings: Settings) -> int:
+    engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600)
+    out = sys.stdout
+    out.write("id\tcluster_id\n")
+    with open_input(args.input) as stream, _progress() as bar:
+        task = bar.add_task("clustering", total=None) if bar else None
+        rows = read_feed(stream, args.text_column, args.id_column, args.time_column)
+        tick = (lambda n: bar.advance(task, n)) if bar else None
+        for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick):
+            out.write(f"{row.id}\t{decision.cluster_id or ''}\n")
+    return 0
+
+
+def _evaluate_once(rows, config, settings, args):
+    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600)
+    labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
+    gold = [r.label for r in rows]
+    big = largest_cluster(gold)
+    return {"all": score(labels, gold).as_dict(), "without_largest": without_cluster(labels, gold, big).as_dict(),
+            "largest_cluster": big}
+
+
+def cmd_evaluate(args, settings: Settings) -> int:
+    with open_input(args.input) as stream:
+        rows = list(read_feed(stream, args.text_column, args.id_column, args.time_column, args.label_column))
+    if args.time_column:
+        rows.sort(key=lambda r: r.timestamp)
+    base = _config(args, settings)
+    thresholds = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] if args.sweep else [base.policy.threshold]
+    results = []
+    for t in thresholds:
+        policy: PolicyParams = replace(base.policy, threshold=t)
+        results.append({"threshold": t, **_evaluate_once(rows, replace(base, policy=policy), settings, args)})
+    if args.json:
+        json.dump(results if args.sweep else results[0], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{len(rows)} headlines, {results[0]['all']['true_pairs']} labelled pairs; "
+          f"largest labelled cluster {results[0]['largest_cluster']}")
+    print("threshold  pair_P  pair_R  pair_F1  b3_P   b3_R   b3_F1  | w/o largest: pair_F1  b3_F1")
+    for r in results:
+        a, w = r["all"], r["without_largest"]
+        print(f"{r['threshold']:9.2f}  {a['pair_precision']:.3f}   {a['pair_recall']:.3f}   {a['pair_f1']:.3f}  "
+              f" {a['bcubed_precision']:.3f}  {a['bcubed_recall']:.3f}  {a['bcubed_f1']:.3f}  |"
+              f"              {w['pair_f1']:.3f}  {w['bcubed_f1']:.3f}")
+    return 0
+
+
+def cmd_explain(args, settings: Settings) -> int:
+    from headline_dedup.clustering import Policy
+    from headline_dedup.signatures import Signer
+
+    config = settings.engine_config()
+    normalizer = _normalizer(settings)
+    na, nb = normalizer.normalize(args.a, args.lang), normalizer.normalize(args.b, args.lang)
+    signer = Signer(config.signature)
+    sa, sb = signer.sign([na.tokens, nb.tokens])
+    # Rarity with only these two headlines seen: every token equally rare, as for a fresh stream.
+    rarity = Rarity({t: (t in na.tokens) + (t in nb.tokens) for t in set(na.tokens) | set(nb.tokens)}, 2)
+    m = pair_score(nb.tokens, na.tokens, rarity)
+    policy = Policy(config.policy)
+    min_tokens = config.policy.min_tokens
+    if not na.tokens or not nb.tokens:
+        decision, reason = "different", "a headline has no content token (rejected as empty)"
+    elif na.key == nb.key:
+        decision, reason = "same story", "identical after normalisation (exact duplicate)"
+    elif len(set(na.tokens)) < min_tokens or len(set(nb.tokens)) < min_tokens:
+        decision, reason = "different", f"fewer than {min_tokens} content tokens: kept as a singleton"
+    elif policy.accepts(m, 1):
+        decision, reason = "same story", f"score {m.score:.3f} >= threshold {config.policy.threshold}"
+    else:
+        decision, reason = "different", f"score {m.score:.3f} < threshold {config.policy.threshold}"
+    b, r = config.signature.bands
+    candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
+    print(f"A normalised: {' '.join(na.tokens)}")
+    print(f"B normalised: {' '.join(nb.tokens)}")
+    print(f"estimated Jaccard (MinHash {config.signature.num_perm}): {jaccard(sa, sb):.3f}; "
+          f"LSH candidate (b={b}, r={r}): {'yes' if candidate else 'no'}")
+    print(f"shared tokens: {' '.join(m.shared) or '-'}")
+    print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
+          f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
+    print(f"decision: {decision} ({reason})")
+    return 0

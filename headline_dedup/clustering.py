@@ -1,0 +1,124 @@
+"""The assignment policy: which cluster a headline joins, or whether it opens one.
+
+Rules, in order:
+
+1. A headline with no content token is rejected (`empty`). One with fewer than `min_tokens` distinct content
+   tokens is kept as a singleton (`too_short`): it never joins or attracts a cluster through similarity, only
+   through an exact duplicate of its normalised text.
+2. An exact duplicate after normalisation joins the cluster of its twin at once (`exact`).
+3. Otherwise every candidate cluster (one whose member the LSH index returned) is scored with
+   `verify.match_profile`: the headline against the cluster's whole profile, never against one member, so a
+   headline that bridges two stories cannot pull them together and a cluster cannot drift member by member.
+   The best cluster is joined when its score reaches `threshold` (`similar`), or, for a cluster of at least
+   `core_min_size` members, when the score reaches `core_threshold` and the headline contains at least
+   `core_min_tokens` of the tokens a strict majority of members share, of summed IDF at least `core_min_idf` (`core`): a story
+   told from another angle keeps its core ("crash", "iran", "boeing") while the rest of the words change.
+4. Else the headline opens a new cluster (`new`), whose id derives from the headline's id (stable, and the same
+   when a message is processed twice).
+
+Representative: the founder, until a member covers the cluster profile better by `representative_margin`
+(coverage = the member's rarity-weighted share of tokens that most members use); compared on every join
+against the current representative only, so the choice is cheap, stable and explainable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from headline_dedup.verify import Match, is_core, match_profile
+from headline_dedup.weights import Rarity
+
+
+@dataclass(frozen=True)
+class PolicyParams:
+    """Thresholds of the assignment policy (defaults measured on the dev set; see README)."""
+
+    threshold: float = 0.5
+    core_threshold: float = 0.3
+    core_min_size: int = 2
+    core_min_tokens: int = 3
+    core_min_idf: float = 18.0
+    min_tokens: int = 2
+    representative_margin: float = 0.05
+
+
+@dataclass
+class ClusterProfile:
+    """What the policy knows of a cluster: token counts over members, size, representative."""
+
+    cluster_id: str
+    size: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    representative_id: str = ""
+    representative_tokens: tuple[str, ...] = ()
+
+    def add(self, tokens: Sequence[str]) -> None:
+        self.size += 1
+        for t in set(tokens):
+            self.counts[t] = self.counts.get(t, 0) + 1
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one headline. `cluster_id` is None only for rejected headlines."""
+
+    headline_id: str
+    cluster_id: str | None
+    reason: str  # new | exact | similar | core | too_short | empty
+    score: float = 0.0
+    created: bool = False
+    representative_changed: bool = False
+    match: Match | None = None
+    runner_up: tuple[str, float] | None = None
+
+
+def profile_coverage(tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity) -> float:
+    """The share of a member's weight made of the cluster's core tokens."""
+    mine = set(tokens)
+    total = sum(rarity.weight(t) for t in mine)
+    if not total:
+        return 0.0
+    common = sum(rarity.weight(t) for t in mine if is_core(profile.counts.get(t, 0), profile.size))
+    return common / total
+
+
+class Policy:
+    """Scores candidate clusters and decides; pure (no I/O), state lives in the profiles it is given."""
+
+    def __init__(self, params: PolicyParams | None = None):
+        self.params = params or PolicyParams()
+
+    def accepts(self, m: Match, cluster_size: int) -> str | None:
+        """The reason a match is good enough to join (`similar`/`core`), or None."""
+        p = self.params
+        if m.score >= p.threshold:
+            return "similar"
+        if (cluster_size >= p.core_min_size and m.score >= p.core_threshold
+                and len(m.core_shared) >= p.core_min_tokens and m.core_weight >= p.core_min_idf):
+            return "core"
+        return None
+
+    def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity):
+        """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`."""
+        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity), p) for p in profiles if p.size),
+                        key=lambda mp: (-mp[0].score, mp[1].cluster_id))
+        runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None
+        for m, prof in scored:
+            reason = self.accepts(m, prof.size)
+            if reason:
+                return prof, m, reason, runner_up
+        top = scored[0] if scored else (None, None)
+        return None, top[0], None, runner_up
+
+    def update_representative(self, profile: ClusterProfile, headline_id: str, tokens: Sequence[str],
+                              rarity: Rarity) -> bool:
+        """After `tokens` joined `profile`: make it the representative if it covers the profile better."""
+        if not profile.representative_id:
+            profile.representative_id, profile.representative_tokens = headline_id, tuple(tokens)
+            return True
+        new = profile_coverage(tokens, profile, rarity)
+        current = profile_coverage(profile.representative_tokens, profile, rarity)
+        if new > current + self.params.representative_margin:
+            profile.representative_id, profile.representative_tokens = headline_id, tuple(tokens)
+            return True
+        return False

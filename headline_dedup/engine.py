@@ -1,0 +1,125 @@
+"""The one orchestration: a batch of headlines in, one decision per headline out.
+
+Written against the ports, so the offline commands (in-memory adapters) and the service worker (Redis
+adapters) run the same code. A batch is decided headline by headline in input order, each seeing the ones
+before it (document frequencies, new clusters, exact keys), so processing a feed in batches or one by one gives
+the same clusters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from headline_dedup.clustering import ClusterProfile, Decision, Policy, PolicyParams
+from headline_dedup.errors import InvalidHeadline
+from headline_dedup.normalize import NormalizedHeadline, Normalizer, default_normalizer
+from headline_dedup.ports import BatchOutcome, CandidateIndex, Headline, IndexEntry, StateStore
+from headline_dedup.signatures import SignatureParams, Signer
+from headline_dedup.weights import Rarity
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    signature: SignatureParams = SignatureParams()
+    policy: PolicyParams = PolicyParams()
+
+
+class _Overlay(dict):
+    """Document frequencies: the loaded snapshot plus this batch's own counts."""
+
+
+class Engine:
+    """Decides batches of headlines against a candidate index and a state store."""
+
+    def __init__(self, index: CandidateIndex, store: StateStore, config: EngineConfig | None = None,
+                 normalizer: Normalizer | None = None,
+                 cluster_id_for: Callable[[str], str] = lambda headline_id: headline_id):
+        self.config = config or EngineConfig()
+        self.index = index
+        self.store = store
+        self.normalizer = normalizer or default_normalizer()
+        self.signer = Signer(self.config.signature)
+        self.policy = Policy(self.config.policy)
+        self.cluster_id_for = cluster_id_for
+
+    def prepare(self, headline: Headline) -> NormalizedHeadline:
+        """Normalise one headline (raises `InvalidHeadline`)."""
+        return self.normalizer.normalize(headline.text, headline.lang)
+
+    def process(self, headlines: Sequence[Headline]) -> list[Decision]:
+        """Cluster a batch; returns one `Decision` per headline, in order. Commits before returning."""
+        normalized: list[NormalizedHeadline | None] = []
+        rejected: dict[int, Decision] = {}
+        for i, h in enumerate(headlines):
+            try:
+                n = self.prepare(h)
+            except InvalidHeadline as exc:
+                n, rejected[i] = None, Decision(h.id, None, exc.code)
+            if n is not None and not n.tokens:
+                n, rejected[i] = None, Decision(h.id, None, "empty")
+            normalized.append(n)
+
+        min_tokens = self.config.policy.min_tokens
+        indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
+        signatures = self.signer.sign(normalized[i].tokens for i in indexable)
+        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp) for i, s in zip(indexable, signatures)]
+        candidates = dict(zip(indexable, self.index.insert_and_query(entries)))
+
+        keys = [n.key for n in normalized if n is not None]
+        tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
+        all_candidates = sorted({c for cs in candidates.values() for c in cs})
+        snap = self.store.load(keys, tokens, all_candidates)
+
+        outcome = BatchOutcome()
+        df = _Overlay(snap.df)
+        total = snap.total
+        profiles = snap.profiles
+        for i, h in enumerate(headlines):
+            n = normalized[i]
+            if n is None:
+                outcome.decisions.append(rejected[i])
+                continue
+            for t in set(n.tokens):
+                df[t] = df.get(t, 0) + 1
+            total += 1
+            outcome.tokens[h.id] = n.tokens
+            rarity = Rarity(df, total)
+            decision = self._decide(h, n, candidates.get(i), snap, profiles, rarity)
+            outcome.decisions.append(decision)
+            snap.assignment[h.id] = decision.cluster_id
+            snap.exact.setdefault(n.key, decision.cluster_id)
+            outcome.exact_keys.setdefault(n.key, decision.cluster_id)
+            outcome.profiles[decision.cluster_id] = profiles[decision.cluster_id]
+        self.store.commit(outcome)
+        return outcome.decisions
+
+    def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, snap, profiles,
+                rarity: Rarity) -> Decision:
+        twin = snap.exact.get(n.key)
+        if twin is not None and twin in profiles:
+            return self._join(h, n, profiles[twin], "exact", 1.0, None, None, rarity)
+        if cands is None:  # too short to be compared by similarity
+            return self._open(h, n, "too_short", profiles, rarity)
+        cluster_ids = {snap.assignment[c] for c in cands if snap.assignment.get(c) in profiles}
+        prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(cluster_ids)],
+                                                          rarity)
+        if prof is None:
+            return self._open(h, n, "new", profiles, rarity, match, runner_up)
+        return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
+
+    def _open(self, h, n, reason, profiles, rarity, match=None, runner_up=None) -> Decision:
+        cid = self.cluster_id_for(h.id)
+        prof = profiles.get(cid)
+        if prof is None:
+            prof = profiles[cid] = ClusterProfile(cid)
+        prof.add(n.tokens)
+        self.policy.update_representative(prof, h.id, n.tokens, rarity)
+        best_other = runner_up if match is None else (None, match.score)
+        return Decision(h.id, cid, reason, 1.0, created=True, representative_changed=True, match=match,
+                        runner_up=best_other if best_other and best_other[0] else runner_up)
+
+    def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity) -> Decision:
+        prof.add(n.tokens)
+        changed = self.policy.update_representative(prof, h.id, n.tokens, rarity)
+        return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
+                        runner_up=runner_up)

@@ -1,0 +1,72 @@
+"""Reading input feeds: a TSV with a header, or plain text with one headline per line."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, TextIO
+
+from headline_dedup.errors import InvalidRequest
+
+_SCRAPE_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)(\d\d)")
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: str
+    text: str
+    timestamp: float = 0.0
+    label: str | None = None
+
+
+def parse_time(value: str) -> float:
+    """Seconds since the epoch from ISO 8601 or the scrape format `2022-01-12T09-0447Z`; 0 if empty."""
+    value = value.strip()
+    if not value:
+        return 0.0
+    m = _SCRAPE_TIME.match(value)
+    if m:
+        y, mo, d, h, mi, s = map(int, m.groups())
+        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc).timestamp()
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidRequest("invalid_time", f"cannot parse time {value!r}") from exc
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def open_input(path: str) -> TextIO:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    return open(Path(path), encoding="utf-8", newline="")
+
+
+def read_feed(stream: TextIO, text_column: str = "title", id_column: str = "row", time_column: str | None = None,
+              label_column: str | None = None) -> Iterator[FeedRow]:
+    """Rows of a TSV (when the first line is a header naming `text_column`) or of plain text.
+
+    Plain text: one headline per line, ids are 0-based line numbers, blank lines are kept (and rejected
+    downstream) so that output lines match input lines.
+    """
+    first = stream.readline()
+    header = first.rstrip("\r\n").split("\t")
+    if "\t" in first and text_column in header:
+        reader = csv.DictReader(stream, fieldnames=header, delimiter="\t", quoting=csv.QUOTE_MINIMAL)
+        for n, rec in enumerate(reader):
+            yield FeedRow(
+                id=rec.get(id_column) or str(n),
+                text=rec.get(text_column) or "",
+                timestamp=parse_time(rec.get(time_column) or "") if time_column else 0.0,
+                label=rec.get(label_column) if label_column else None,
+            )
+        return
+    if label_column:
+        raise InvalidRequest("invalid_input", f"input has no TSV header with column {text_column!r}")
+    for n, line in enumerate([first] if first else []):
+        yield FeedRow(str(n), line.rstrip("\r\n"))
+    for n, line in enumerate(stream, 1):
+        yield FeedRow(str(n), line.rstrip("\r\n"))

@@ -1,0 +1,41 @@
+"""Clustering a whole feed in one process: the engine with the in-memory adapters."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from headline_dedup.clustering import Decision
+from headline_dedup.engine import Engine, EngineConfig
+from headline_dedup.feeds import FeedRow
+from headline_dedup.memory import MemoryIndex, MemoryStore
+from headline_dedup.normalize import Normalizer
+from headline_dedup.ports import Headline
+from headline_dedup.signatures import Signer
+
+DEFAULT_WINDOW_SECONDS = 72 * 3600
+
+
+def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | None = None,
+                  window_seconds: float = DEFAULT_WINDOW_SECONDS) -> Engine:
+    config = config or EngineConfig()
+    index = MemoryIndex(Signer(config.signature), window_seconds=window_seconds)
+    return Engine(index, MemoryStore(), config, normalizer)
+
+
+def cluster_rows(rows: Iterable[FeedRow], engine: Engine, lang: str = "fr", batch_size: int = 1000,
+                 progress: Callable[[int], None] | None = None) -> Iterator[tuple[FeedRow, Decision]]:
+    """Yield (row, decision) in input order, deciding `batch_size` rows at a time."""
+    batch: list[FeedRow] = []
+
+    def flush():
+        decisions = engine.process([Headline(r.id, r.text, lang, None, r.timestamp) for r in batch])
+        if progress:
+            progress(len(batch))
+        yield from zip(batch, decisions)
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_size:
+            yield from flush()
+    if batch:
+        yield from flush()

@@ -1,0 +1,66 @@
+"""What the engine needs from storage, as Protocols, and the plain data that crosses them.
+
+Both are batch-shaped so that a Redis implementation needs a fixed number of round trips per batch:
+`CandidateIndex.insert_and_query` (one atomic step), `StateStore.load` and `StateStore.commit`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from datasketch import LeanMinHash
+
+from headline_dedup.clustering import ClusterProfile, Decision
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One input headline. `timestamp` (seconds since the epoch) drives the sliding window."""
+
+    id: str
+    text: str
+    lang: str = "fr"
+    source: str | None = None
+    timestamp: float = 0.0
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    headline_id: str
+    signature: LeanMinHash
+    timestamp: float
+
+
+@dataclass
+class Snapshot:
+    """The state a batch is decided against, as loaded before deciding."""
+
+    df: dict[str, int]  # document frequency of the batch's tokens and of every token of `profiles`
+    total: int  # headlines counted so far
+    exact: dict[str, str]  # exact-duplicate key -> cluster id (only keys of this batch)
+    assignment: dict[str, str]  # candidate headline id -> cluster id (only candidates)
+    profiles: dict[str, ClusterProfile]  # every cluster named in `exact` or `assignment`
+
+
+@dataclass
+class BatchOutcome:
+    """Everything a batch changes, handed to `StateStore.commit` in one piece."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    tokens: dict[str, tuple[str, ...]] = field(default_factory=dict)  # headline id -> tokens (counted in df)
+    exact_keys: dict[str, str] = field(default_factory=dict)  # new exact key -> cluster id
+    profiles: dict[str, ClusterProfile] = field(default_factory=dict)  # final state of touched clusters
+
+
+class CandidateIndex(Protocol):
+    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        """For each entry in order: the ids of indexed headlines sharing a band (earlier entries of the same
+        call included, itself excluded), then insert it. Atomic as a whole."""
+
+
+class StateStore(Protocol):
+    def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
+        """Read what deciding a batch needs."""
+
+    def commit(self, outcome: BatchOutcome) -> None:
+        """Write a batch's outcome, all or nothing."""

@@ -1,0 +1,58 @@
+"""Configuration: the one place that reads the environment.
+
+Every setting is an environment variable `HEADLINE_DEDUP_<NAME>` (upper case), except `REDIS_URL`.
+The README's configuration table lists them with their defaults.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from headline_dedup.clustering import PolicyParams
+from headline_dedup.engine import EngineConfig
+from headline_dedup.signatures import SignatureParams
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HEADLINE_DEDUP_", extra="ignore")
+
+    # Redis
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "HEADLINE_DEDUP_REDIS_URL"),
+                                  description="External Redis 6.2+; unset: start the bundled redis-server")
+    data_dir: Path = Field(Path("var/redis"), description="Data directory of the bundled Redis (AOF)")
+    appendfsync: str = Field("everysec", pattern="^(everysec|always)$", description="Bundled Redis AOF fsync")
+    key_prefix: str = Field("hd", description="Prefix of every Redis key")
+    namespace: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key namespace (hash tag)")
+
+    # Engine
+    num_perm: int = Field(128, ge=16, le=512)
+    lsh_threshold: float = Field(0.2, gt=0, lt=1)
+    threshold: float = Field(0.5, gt=0, le=1, description="Join score for a similar headline")
+    core_threshold: float = Field(0.3, gt=0, le=1, description="Join score when the cluster core is shared")
+    aliases_file: Path | None = Field(None, description="Extra alias table (TSV alias<TAB>canonical)")
+    window_hours: float = Field(72, gt=0, description="Headlines older than this leave the candidate index")
+    retention_days: float = Field(14, gt=0, description="Headlines and clusters stay readable this long")
+
+    # API
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_batch: int = Field(1000, ge=1, description="Headlines per POST")
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Request body limit")
+    max_wait_seconds: float = Field(30, ge=0, description="Upper bound of ?wait=")
+    max_backlog: int = Field(200_000, ge=1, description="Ingest stream length past which POSTs get 503")
+
+    # Worker
+    worker_batch: int = Field(500, ge=1, description="Messages read per batch")
+    worker_block_ms: int = Field(1000, ge=1)
+    claim_idle_ms: int = Field(30_000, ge=1000, description="Pending entries idle this long are reclaimed")
+    max_deliveries: int = Field(5, ge=1, description="Deliveries before a message goes to the dead letters")
+    heartbeat_ttl: int = Field(15, ge=2, description="Seconds a worker heartbeat stays fresh")
+    events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            signature=SignatureParams(num_perm=self.num_perm, lsh_threshold=self.lsh_threshold),
+            policy=PolicyParams(threshold=self.threshold, core_threshold=self.core_threshold),
+        )

@@ -1,0 +1,95 @@
+"""Verification: how well a headline matches a cluster. The only module that imports rapidfuzz.
+
+A cluster is summarised by its profile: for each token, the fraction of its members that contain it. The score
+is the harmonic mean of two rarity-weighted coverages:
+
+- *containment*: how much of the headline's weight the cluster explains (each shared token counts by the
+  fraction of members that have it, so a word only one member used counts little);
+- *coverage*: how much of the cluster's weighted profile the headline covers.
+
+Against a one-member cluster this is the rarity-weighted Dice coefficient of the two token sets, which is what
+`pair_score` returns. Tokens that differ only by a stemming miss ("enqueteur"/"enquet") are matched softly with
+rapidfuzz's normalised Indel similarity on the already-normalised tokens (`processor=None` on purpose: the
+normaliser is the processor), at a cut-off that lets suffixes vary but not words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from rapidfuzz import fuzz, process
+
+from headline_dedup.weights import Rarity, is_temporal
+
+SOFT_MATCH_CUTOFF = 84.0
+SOFT_MATCH_MIN_LEN = 5
+SOFT_MATCH_DISCOUNT = 0.8  # a soft match counts for a bit less than an exact one
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Details of one headline-versus-cluster comparison."""
+
+    score: float
+    containment: float
+    coverage: float
+    shared: tuple[str, ...]  # headline tokens found in the cluster (exactly or softly)
+    core_shared: tuple[str, ...]  # shared, non-temporal tokens that a strict majority of the members have
+    core_weight: float  # summed IDF of `core_shared`
+
+
+def is_core(count: int, size: int) -> bool:
+    """A token is in a cluster's core when a strict majority of members have it: in a two-member cluster,
+    both (a plain half would let a bridging member's own words count as the cluster's)."""
+    return count * 2 > size
+
+
+def _soft_lookup(token: str, vocabulary: Sequence[str]) -> str | None:
+    if len(token) < SOFT_MATCH_MIN_LEN or token[0].isdigit() or not vocabulary:
+        return None
+    found = process.extractOne(token, vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=SOFT_MATCH_CUTOFF)
+    if found is None:
+        return None
+    other = found[0]
+    # Only suffix variation: the shorter word must start the longer one up to its last two letters.
+    short, long_ = sorted((token, other), key=len)
+    return other if long_.startswith(short[:-2]) else None
+
+
+def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, rarity: Rarity) -> Match:
+    """Score a headline's tokens against a cluster profile (`counts[t]` members of `size` contain t)."""
+    mine = set(tokens)
+    weights = {t: rarity.weight(t) for t in mine}
+    own_total = sum(weights.values())
+    profile_total = sum(rarity.weight(t) * c for t, c in counts.items()) / size
+    if own_total <= 0 or profile_total <= 0:
+        return Match(0.0, 0.0, 0.0, (), (), 0.0)
+    unmatched_vocab = [t for t in counts if t not in mine]
+    shared_in = shared_cl = 0.0
+    shared: list[str] = []
+    core: list[str] = []
+    for t in mine:
+        other, factor = (t, 1.0) if t in counts else (_soft_lookup(t, unmatched_vocab), SOFT_MATCH_DISCOUNT)
+        if other is None:
+            continue
+        frac = counts[other] / size
+        shared_in += weights[t] * frac * factor
+        shared_cl += rarity.weight(other) * frac * factor
+        shared.append(t)
+        if is_core(counts[other], size) and factor == 1.0 and not is_temporal(t):
+            core.append(t)
+    containment = shared_in / own_total
+    coverage = min(1.0, shared_cl / profile_total)
+    score = 2 * containment * coverage / (containment + coverage) if containment + coverage else 0.0
+    return Match(score, containment, coverage, tuple(sorted(shared)), tuple(sorted(core)),
+                 sum(rarity.idf(t) for t in core))
+
+
+def pair_score(a: Sequence[str], b: Sequence[str], rarity: Rarity) -> Match:
+    """Score two headlines (b as a one-member cluster): rarity-weighted Dice with soft token matches."""
+    return match_profile(a, {t: 1 for t in set(b)}, 1, rarity)
+
+
+def text_ratio(a: str, b: str) -> float:
+    """Plain normalised Indel similarity of two normalised texts, 0-1 (reported by `explain`)."""
+    return fuzz.ratio(a, b, processor=None) / 100.0

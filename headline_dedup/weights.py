@@ -1,0 +1,58 @@
+"""Token rarity: inverse document frequency learned from the stream, with temporal words discounted.
+
+Dates say when a story happened, not which story it is: weekdays, months, years and "week-end" would otherwise
+glue together templated pages ("vos sorties du week-end des 11 et 12 janvier"), so their weight is scaled down.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+# Stems (Snowball French and English, accent-folded) of temporal words.
+TEMPORAL_TOKENS = frozenset({
+    "lund", "mard", "mercred", "jeud", "vendred", "samed", "dimanch",
+    "janvi", "fevri", "mar", "avril", "mai", "juin", "juillet", "aout", "septembr", "octobr", "novembr", "decembr",
+    "week", "end", "weekend", "aujourd", "hui", "demain", "hier", "soir", "matin", "annee", "an", "ans",
+    "jour", "journ", "semain", "moi", "heur",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "januari", "februari", "march",
+    "april", "may", "june", "juli", "august", "septemb", "octob", "novemb", "decemb", "today", "tomorrow",
+    "yesterday", "year", "day", "week",
+})
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+TEMPORAL_FACTOR = 0.2
+IDF_PRIOR_DOCUMENTS = 100
+
+
+
+def is_temporal(token: str) -> bool:
+    return token in TEMPORAL_TOKENS or bool(_YEAR.match(token))
+
+
+class Rarity:
+    """IDF weights from document-frequency counts: `idf(t) = ln((N + 1) / (df(t) + 1)) + 1`.
+
+    `df` maps token -> number of headlines containing it, `total` is the number of headlines counted.
+    Both include the headline being scored (it has been counted before it is matched).
+    """
+
+    __slots__ = ("df", "total", "_cache")
+
+    def __init__(self, df: Mapping[str, int], total: int):
+        self.df = df
+        self.total = total
+        self._cache: dict[str, float] = {}
+
+    def idf(self, token: str) -> float:
+        w = self._cache.get(token)
+        if w is None:
+            w = math.log((self.total + IDF_PRIOR_DOCUMENTS + 1) / (self.df.get(token, 0) + 1)) + 1.0
+            if is_temporal(token):
+                w *= TEMPORAL_FACTOR
+            self._cache[token] = w
+        return w
+
+    def weight(self, token: str) -> float:
+        """The weight used in similarity: IDF squared, so that rare words dominate."""
+        w = self.idf(token)
+        return w * w

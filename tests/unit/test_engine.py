@@ -1,0 +1,67 @@
+from collections import Counter
+
+from headline_dedup.clustering import PolicyParams
+from headline_dedup.engine import EngineConfig
+from headline_dedup.normalize import default_normalizer
+from headline_dedup.offline import memory_engine
+from headline_dedup.ports import Headline
+from headline_dedup.verify import pair_score
+from headline_dedup.weights import Rarity
+
+A = "Boeing 737 MAX: la FAA interdit de vol l'appareil"
+B = "Boeing 737 MAX interdit de vol: grève des pilotes d'Air France"
+C = "Grève des pilotes d'Air France: vols annulés"
+
+
+def run(texts, **policy):
+    engine = memory_engine(EngineConfig(policy=PolicyParams(**policy)))
+    return engine.process([Headline(str(i), t) for i, t in enumerate(texts)])
+
+
+def test_no_chaining_through_a_bridging_headline():
+    n = default_normalizer()
+    ta, tb, tc = (n.normalize(t).tokens for t in (A, B, C))
+    df = Counter(t for toks in (ta, tb, tc) for t in set(toks))
+    rarity, threshold = Rarity(df, 3), PolicyParams().threshold
+    # Preconditions: A~B and B~C pairwise, A and C unrelated.
+    assert pair_score(tb, ta, rarity).score >= threshold
+    assert pair_score(tc, tb, rarity).score >= threshold
+    assert pair_score(tc, ta, rarity).score < 0.3
+    a, b, c = run([A, B, C])
+    assert b.cluster_id == a.cluster_id
+    assert c.cluster_id != a.cluster_id and c.created
+
+
+def test_exact_duplicates_join_at_once_and_ids_are_stable():
+    ds = run(["Zone euro: la croissance cale en fin d'année", "ZONE EURO - La croissance cale en fin d’année",
+              "Le Sénat veut renforcer la protection des haies"])
+    assert ds[1].cluster_id == ds[0].cluster_id == "0" and ds[1].reason == "exact"
+    assert ds[2].cluster_id == "2" and ds[2].created
+
+
+def test_guards_empty_short_and_too_long():
+    ds = run(["", "   ", "Le la les", "Brexit", "Brexit", "x" * 1001, "Un titre assez long pour compter"])
+    assert [d.reason for d in ds[:3]] == ["empty"] * 3 and all(d.cluster_id is None for d in ds[:3])
+    assert ds[3].reason == "too_short" and ds[3].created
+    assert ds[4].cluster_id == ds[3].cluster_id and ds[4].reason == "exact"  # exact twin of a short one
+    assert ds[5].reason == "too_long" and ds[5].cluster_id is None
+    assert ds[6].created
+
+
+def test_short_headlines_never_attract_others():
+    ds = run(["Brexit", "Brexit: Boris Johnson obtient un accord"])
+    assert ds[1].cluster_id != ds[0].cluster_id
+
+
+def test_batches_and_one_by_one_give_the_same_clusters(seed_headlines):
+    whole = [d.cluster_id for d in memory_engine().process([Headline(str(i), t) for i, t in enumerate(seed_headlines)])]
+    engine = memory_engine()
+    single = [engine.process([Headline(str(i), t)])[0].cluster_id for i, t in enumerate(seed_headlines)]
+    assert whole == single
+
+
+def test_representative_is_a_member_and_changes_only_for_better_coverage():
+    ds = run(["Redon attend une crue record", "Inondations: Redon attend une crue record, trois départements en rouge",
+              "Crues: Redon attend une crue record, trois départements toujours en rouge"])
+    assert len({d.cluster_id for d in ds}) == 1
+    assert ds[0].representative_changed and ds[0].created
