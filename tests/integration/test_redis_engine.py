@@ -1,0 +1,45 @@
+"""The engine on the Redis adapters gives the same clusters as on the in-memory ones."""
+import pytest
+
+from headline_dedup.engine import Engine, EngineConfig
+from headline_dedup.errors import IndexMismatch
+from headline_dedup.offline import memory_engine
+from headline_dedup.ports import Headline
+from headline_dedup.signatures import SignatureParams, Signer
+from headline_dedup.storage.index import RedisIndex
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import RedisStore
+
+
+def redis_engine(client, keys=Keys(), config=EngineConfig()):
+    return Engine(RedisIndex(client, keys, Signer(config.signature), 72 * 3600), RedisStore(client, keys), config)
+
+
+def test_same_clusters_as_in_memory(redis_client, seed_headlines):
+    hs = [Headline(str(i), t, timestamp=1_700_000_000 + i) for i, t in enumerate(seed_headlines)]
+    expected = [d.cluster_id for d in memory_engine().process(hs)]
+    engine = redis_engine(redis_client)
+    got = []
+    for i in range(0, len(hs), 7):  # batches of another size: same result
+        got += [d.cluster_id for d in engine.process(hs[i:i + 7])]
+    assert got == expected
+    assert len(set(got)) < len(got)  # something did cluster
+
+
+def test_index_refuses_other_parameters(redis_client):
+    redis_engine(redis_client)
+    other = EngineConfig(signature=SignatureParams(num_perm=64))
+    with pytest.raises(IndexMismatch):
+        redis_engine(redis_client, config=other)
+    redis_engine(redis_client, keys=Keys(namespace="other"), config=other)  # another namespace is fine
+
+
+def test_index_window_forgets_old_headlines(redis_client):
+    engine = redis_engine(redis_client)
+    a = Headline("1", "Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne", timestamp=1_000_000)
+    b = Headline("2", "Zone euro: la croissance a calé en fin d'année, plombée par l'Allemagne", timestamp=1_000_000 + 3600)
+    c = Headline("3", "Zone euro: la croissance a calé en fin d'année, plombée par la France",
+                 timestamp=1_000_000 + 10 * 86400)
+    d1, d2, d3 = engine.process([a]), engine.process([b]), engine.process([c])
+    assert d2[0].cluster_id == d1[0].cluster_id
+    assert d3[0].cluster_id == "3"  # ten days later: out of the 72 h window, a new story
