@@ -9,10 +9,11 @@ from headline_dedup.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headline_dedup.cli import offline
+    from headline_dedup.cli import offline, service
 
     parser = argparse.ArgumentParser(prog="headline-dedup", description="Newsroom headline deduplication.")
     sub = parser.add_subparsers(dest="command", required=True)
+    service.add_parsers(sub)
     offline.add_parsers(sub)
     return parser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Sequence
+from typing import Callable, Sequence
 
 import redis
 import xxhash
@@ -23,8 +23,9 @@ def exact_field(key: str) -> str:
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis, keys: Keys):
-        self.client, self.keys = client, keys
+    def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None):
+        """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction."""
+        self.client, self.keys, self.extra_writes = client, keys, extra_writes
 
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         k = self.keys
@@ -85,4 +86,6 @@ class RedisStore:
     def commit(self, outcome: BatchOutcome) -> None:
         pipe = self.client.pipeline(transaction=True)
         self.stage(pipe, outcome)
+        if self.extra_writes:
+            self.extra_writes(pipe, outcome)
         pipe.execute()

@@ -1,0 +1,120 @@
+"""The service's commands: `serve` (bundled Redis + API + one worker), `ingest`."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from headline_dedup.settings import Settings
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API and one worker")
+    p.add_argument("--host", default=None, help="default HEADLINE_DEDUP_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default HEADLINE_DEDUP_PORT or 8000")
+    p.add_argument("--data-dir", default=None, help="bundled Redis data directory (HEADLINE_DEDUP_DATA_DIR)")
+    p.add_argument("--ingest", default=None, help="post this feed once the service is up, then show clusters")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
+    p.add_argument("input")
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--text-column", default="title")
+    p.add_argument("--id-column", default="row")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.set_defaults(func=cmd_ingest)
+
+
+def connect(settings: Settings):
+    """A Redis client for REDIS_URL, or for a freshly started bundled redis-server (returned too)."""
+    import redis
+
+    from headline_dedup.storage.embedded import EmbeddedRedis
+
+    if settings.redis_url:
+        return redis.Redis.from_url(settings.redis_url), None
+    server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
+    return redis.Redis.from_url(server.url), server
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from werkzeug.serving import make_server
+
+    from service import create_app
+    from workers.clusterer import Clusterer
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("data_dir", args.data_dir)) if v}
+    settings = settings.model_copy(update=overrides)
+    client, server = connect(settings)
+    worker = Clusterer(client, settings)
+    threads = [threading.Thread(target=worker.run, name="clusterer", daemon=True)]
+    http = make_server(settings.host, settings.port, create_app(settings, client), threaded=True)
+    threads.append(threading.Thread(target=http.serve_forever, name="http", daemon=True))
+    for t in threads:
+        t.start()
+    where = settings.redis_url or f"bundled redis-server, data in {Path(settings.data_dir).resolve()}"
+    print(f"headline-dedup serving on http://{settings.host}:{settings.port} ({where})", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if args.ingest:
+            _ingest_and_show(args.ingest, f"http://{settings.host}:{settings.port}")
+        while not stop.is_set():
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+        http.shutdown()
+        threads[0].join(timeout=10)
+        if server:
+            server.stop()
+    return 0
+
+
+def _ingest_and_show(path: str, url: str) -> None:
+    import requests
+
+    ids = post_feed(path, url, "title", "row", 500)
+    time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stats = requests.get(f"{url}/v1/stats", timeout=10).json()
+        if stats["backlog"] == 0:
+            break
+        time.sleep(0.1)
+    clusters = requests.get(f"{url}/v1/clusters", params={"min_size": 2, "members": "true", "limit": 500},
+                            timeout=10).json()["clusters"]
+    print(f"ingested {len(ids)} headlines; clusters with variants:")
+    for c in clusters:
+        print(f"  {c['id']} ({c['size']}): {c['representative']['text']}")
+        for m in c["members"]:
+            print(f"      - {m['text']}")
+    print("Ctrl-C to stop.", flush=True)
+
+
+def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int) -> list[str]:
+    import requests
+
+    from headline_dedup.feeds import open_input, read_feed
+
+    ids: list[str] = []
+    with open_input(path) as stream, requests.Session() as session:
+        rows = [r for r in read_feed(stream, text_column, id_column) if r.text.strip()]
+        for i in range(0, len(rows), batch_size):
+            body = {"headlines": [{"id": r.id, "text": r.text} for r in rows[i:i + batch_size]]}
+            resp = session.post(f"{url}/v1/headlines", json=body, timeout=60)
+            if resp.status_code != 202:
+                raise SystemExit(f"ingest failed: {resp.status_code} {resp.text}")
+            ids += [h["id"] for h in resp.json()["headlines"]]
+            print(f"posted {len(ids)}/{len(rows)}", file=sys.stderr)
+    return ids
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size)
+    print(f"posted {len(ids)} headlines")
+    return 0

@@ -1,0 +1,46 @@
+"""The one mapping from exceptions to JSON HTTP errors: {"error": {"code", "message", "field"?}}."""
+from __future__ import annotations
+
+import redis
+from flask import Flask, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from headline_dedup.errors import (HeadlineDedupError, InvalidHeadline, InvalidRequest, NotFound, Overloaded,
+                                   StorageUnavailable)
+
+STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Overloaded: 503, StorageUnavailable: 503}
+
+
+def error_body(code: str, message: str, field: str | None = None):
+    err = {"code": code, "message": message}
+    if field:
+        err["field"] = field
+    return {"error": err}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HeadlineDedupError)
+    def _domain(exc: HeadlineDedupError):
+        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 500)
+        resp = jsonify(error_body(exc.code, exc.message, exc.field))
+        if isinstance(exc, Overloaded):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp, status
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        return jsonify(error_body("invalid_field", first["msg"], field)), 422
+
+    @app.errorhandler(redis.RedisError)
+    def _redis(exc: redis.RedisError):
+        resp = jsonify(error_body("storage_unavailable", "storage is unavailable, retry later"))
+        resp.headers["Retry-After"] = "1"
+        return resp, 503
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error_body(code, exc.description or exc.name)), exc.code

@@ -1,0 +1,68 @@
+"""Through HTTP (the Flask app) with a real worker on real Redis."""
+import threading
+
+import pytest
+
+from headline_dedup.settings import Settings
+from service import create_app
+from workers.clusterer import Clusterer
+
+
+@pytest.fixture
+def stack(redis_client):
+    settings = Settings(worker_block_ms=50)
+    app = create_app(settings, redis_client)
+    worker = Clusterer(redis_client, settings, name="w1")
+    t = threading.Thread(target=worker.run, daemon=True)
+    t.start()
+    yield app.test_client(), redis_client
+    worker.stop()
+    t.join(5)
+
+
+def test_batch_post_wait_and_read_back(stack, seed_headlines):
+    http, _ = stack
+    body = {"headlines": [{"id": f"s{i}", "text": t} for i, t in enumerate(seed_headlines)]}
+    r = http.post("/v1/headlines?wait=20", json=body)
+    assert r.status_code == 202
+    hs = r.get_json()["headlines"]
+    assert [h["status"] for h in hs] == ["clustered"] * len(seed_headlines)
+    by_text = {t: h["cluster_id"] for t, h in zip(seed_headlines, hs)}
+    fed = [c for t, c in by_text.items() if "statu quo" in t.lower()]
+    assert len(fed) == 3 and len(set(fed)) == 1
+    one = http.get(f"/v1/headlines/{hs[0]['id']}").get_json()
+    assert one["id"] == hs[0]["id"] and one["status"] == "clustered" and one["cluster_id"]
+    cl = http.get(f"/v1/clusters/{fed[0]}").get_json()
+    assert cl["size"] == 3 and len(cl["members"]) == 3
+    listed = http.get("/v1/clusters?min_size=2").get_json()["clusters"]
+    assert fed[0] in {c["id"] for c in listed}
+
+
+def test_same_client_id_is_stored_once(stack):
+    http, client = stack
+    ids = {http.post("/v1/headlines", json={"id": "x1", "text": "Lyon: grève des bus lundi"}).get_json()
+           ["headlines"][0]["id"] for _ in range(5)}
+    assert len(ids) == 1
+    assert int(client.get("{hd:default}:seq")) == 1
+
+
+@pytest.mark.parametrize("body,ctype,status,code", [
+    (b"{not json", "application/json", 400, "malformed_json"),
+    (b'{"text": ""}', "application/json", 422, "invalid_field"),
+    (b'{"text": "ok ok", "colour": 1}', "application/json", 422, "invalid_field"),
+    (b'{"text": 12}', "application/json", 422, "invalid_field"),
+    (b'{"text": "' + b"x" * 1001 + b'"}', "application/json", 422, "invalid_field"),
+    (b"text", "text/plain", 415, "unsupported_media_type"),
+])
+def test_bad_input_is_a_json_4xx_and_stores_nothing(stack, body, ctype, status, code):
+    http, client = stack
+    r = http.post("/v1/headlines", data=body, content_type=ctype)
+    assert r.status_code == status and r.get_json()["error"]["code"] == code
+    assert client.get("{hd:default}:seq") is None
+
+
+def test_batch_with_one_bad_item_is_rejected_whole(stack):
+    http, client = stack
+    r = http.post("/v1/headlines", json={"headlines": [{"text": "Bon titre ici"}, {"text": "  "}]})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "headlines.1.text"
+    assert client.get("{hd:default}:seq") is None

@@ -1,0 +1,1 @@
+"""Background roles: the clustering worker."""

@@ -1,0 +1,156 @@
+"""The clustering worker: reads the ingest stream through a consumer group, in batches, runs the engine, and
+commits state, events and acknowledgements in one transaction.
+
+Restart-safe: a message is acknowledged only in the transaction that writes its outcome; one delivered again
+finds its headline already decided and is only acknowledged; entries of a dead consumer are reclaimed with
+XAUTOCLAIM. Several workers may run: deciding a batch happens under a lock, so two near-duplicates arriving at
+once in two workers cannot both open a cluster. A message that makes the engine fail goes to the dead-letter
+stream with its error, and the rest of its batch flows on.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+import redis
+
+from headline_dedup.engine import Engine
+from headline_dedup.ports import Headline
+from headline_dedup.settings import Settings
+from headline_dedup.signatures import Signer
+from headline_dedup.storage.index import RedisIndex
+from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.storage.store import RedisStore
+
+log = logging.getLogger("headline_dedup.worker")
+
+
+def _s(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def ensure_group(client: redis.Redis, keys: Keys) -> None:
+    try:
+        client.xgroup_create(keys.ingest, INGEST_GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+class Clusterer:
+    def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None):
+        self.client, self.settings = client, settings
+        self.keys = Keys(settings.key_prefix, settings.namespace)
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
+        config = settings.engine_config()
+        self.store = RedisStore(client, self.keys)
+        index = RedisIndex(client, self.keys, Signer(config.signature), settings.window_hours * 3600)
+        self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
+        self.stopping = threading.Event()
+        ensure_group(client, self.keys)
+
+    def run(self) -> None:
+        """Loop until `stop()`; the current batch is finished first (graceful stop)."""
+        backoff = 0.1
+        while not self.stopping.is_set():
+            try:
+                self.client.set(self.keys.heartbeat(self.name), time.time(), ex=self.settings.heartbeat_ttl)
+                messages = self._reclaim() or self._read()
+                if messages:
+                    self.handle(messages)
+                backoff = 0.1
+            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+                # Nothing was acknowledged: the batch is delivered again once Redis is back.
+                log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _read(self):
+        resp = self.client.xreadgroup(INGEST_GROUP, self.name, {self.keys.ingest: ">"},
+                                      count=self.settings.worker_batch, block=self.settings.worker_block_ms)
+        return resp[0][1] if resp else []
+
+    def _reclaim(self):
+        resp = self.client.xautoclaim(self.keys.ingest, INGEST_GROUP, self.name, self.settings.claim_idle_ms,
+                                      "0-0", count=self.settings.worker_batch)
+        return [m for m in resp[1] if m[1]]
+
+    def handle(self, messages) -> None:
+        """Decide and commit one batch of (entry id, fields) messages."""
+        fields = [({_s(k): _s(v) for k, v in f.items()}, _s(mid)) for mid, f in messages]
+        done = self._already_decided([f["id"] for f, _ in fields])
+        if done:
+            acked = [mid for f, mid in fields if f["id"] in done]
+            self.client.xack(self.keys.ingest, INGEST_GROUP, *acked)
+            self.client.xdel(self.keys.ingest, *acked)
+        todo = [(f, mid) for f, mid in fields if f["id"] not in done]
+        if not todo:
+            return
+        try:
+            self._decide(todo)
+        except redis.ConnectionError:
+            raise
+        except Exception:  # isolate the poison message: retry one by one
+            log.exception("batch failed; retrying its %d messages one by one", len(todo))
+            for item in todo:
+                try:
+                    self._decide([item])
+                except redis.ConnectionError:
+                    raise
+                except Exception as exc:
+                    self._dead_letter(item, exc)
+
+    def _already_decided(self, ids):
+        pipe = self.client.pipeline(transaction=False)
+        for hid in ids:
+            pipe.hget(self.keys.headline(hid), "status")
+        return {hid for hid, st in zip(ids, pipe.execute()) if _s(st) in ("clustered", "rejected")}
+
+    def _decide(self, todo) -> None:
+        headlines = [Headline(f["id"], f["text"], f.get("lang") or "fr", f.get("source") or None,
+                              float(f.get("received_at") or 0)) for f, _ in todo]
+        by_id = {f["id"]: f for f, _ in todo}
+        entry_ids = [mid for _, mid in todo]
+
+        def events_and_ack(pipe, outcome):
+            for d in outcome.decisions:
+                self._stage_events(pipe, d, by_id[d.headline_id])
+            pipe.xack(self.keys.ingest, INGEST_GROUP, *entry_ids)
+            pipe.xdel(self.keys.ingest, *entry_ids)  # the stream length is then the backlog
+
+        with self.client.lock(self.keys.lock, timeout=60, blocking_timeout=120):
+            self.store.extra_writes = events_and_ack
+            self.engine.process(headlines)
+
+    def _stage_events(self, pipe, d, f) -> None:
+        member = {"id": d.headline_id, "text": f["text"], "source": f.get("source") or None,
+                  "score": round(d.score, 4), "reason": d.reason}
+        if d.cluster_id is None:
+            events = [("headline.rejected", {"headline": member})]
+        elif d.created:
+            events = [("cluster.created", {"cluster_id": d.cluster_id, "member": member})]
+        else:
+            events = [("cluster.updated", {"cluster_id": d.cluster_id, "member": member})]
+            if d.representative_changed:
+                events.append(("cluster.representative_changed",
+                               {"cluster_id": d.cluster_id, "representative": member}))
+        for kind, payload in events:
+            pipe.xadd(self.keys.events, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)},
+                      maxlen=self.settings.events_maxlen, approximate=True)
+
+    def _dead_letter(self, item, exc: Exception) -> None:
+        f, mid = item
+        log.error("message %s (headline %s) moved to the dead letters: %s", mid, f.get("id"), exc)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(self.keys.dead, {**f, "entry_id": mid, "error": f"{type(exc).__name__}: {exc}"})
+        pipe.hset(self.keys.headline(f["id"]), mapping={"status": "dead", "reason": str(exc)[:500]})
+        pipe.xack(self.keys.ingest, INGEST_GROUP, mid)
+        pipe.xdel(self.keys.ingest, mid)
+        pipe.execute()
