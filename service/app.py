@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from headline_dedup.errors import InvalidRequest, NotFound, Overloaded
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.storage.store import as_text
 from service import errors
 from service.schemas import BatchIn, HeadlineIn
 
@@ -23,10 +24,6 @@ INGEST_SCRIPT = (Path(__file__).resolve().parents[1] / "headline_dedup" / "stora
                  "ingest.lua").read_text(encoding="utf-8")
 v1 = Blueprint("v1", __name__)
 health = Blueprint("health", __name__)
-
-
-def _s(v):
-    return v.decode() if isinstance(v, bytes) else v
 
 
 def _ctx():
@@ -93,7 +90,7 @@ def post_headlines():
     idem = [keys.idem(_idem_key(i)) for i in items]
     ttl = int(settings.retention_days * 86400)
     result = ctx["ingest"](keys=[keys.seq, keys.ingest, *idem], args=[ttl, len(items), keys.tag, time.time(), *docs])
-    ids = [_s(r[0]) for r in result]
+    ids = [as_text(r[0]) for r in result]
     wait = min(float(request.args.get("wait", 0) or 0), settings.max_wait_seconds)
     records = _wait_for(ids, wait) if wait > 0 else [_headline(i) for i in ids]
     out = [{**rec, "duplicate_request": not bool(r[1]), "status_url": f"/v1/headlines/{rec['id']}"}
@@ -115,7 +112,7 @@ def _headline(hid: str) -> dict:
     raw = ctx["client"].hgetall(ctx["keys"].headline(hid))
     if not raw:
         raise NotFound("headline_not_found", f"no headline {hid}")
-    h = {_s(k): _s(v) for k, v in raw.items()}
+    h = {as_text(k): as_text(v) for k, v in raw.items()}
     return {"id": hid, "client_id": h.get("client_id") or None, "text": h.get("text"), "source": h.get("source"),
             "status": h.get("status"), "cluster_id": h.get("cluster_id"), "reason": h.get("reason"),
             "score": float(h["score"]) if h.get("score") else None}
@@ -129,14 +126,14 @@ def get_headline(hid):
 def _cluster(cid: str, with_members: bool = True) -> dict:
     ctx = _ctx()
     client, keys = ctx["client"], ctx["keys"]
-    meta = {_s(k): _s(v) for k, v in client.hgetall(keys.cluster(cid)).items()}
+    meta = {as_text(k): as_text(v) for k, v in client.hgetall(keys.cluster(cid)).items()}
     if not meta:
         raise NotFound("cluster_not_found", f"no cluster {cid}")
     rep = meta.get("rep_id")
     out = {"id": cid, "size": int(meta["size"]), "representative": _headline(rep) if rep else None,
            "first_seen": float(meta.get("first_seen") or 0), "last_seen": float(meta.get("last_seen") or 0)}
     if with_members:
-        members = {_s(k): float(v) for k, v in client.hgetall(keys.cluster_members(cid)).items()}
+        members = {as_text(k): float(v) for k, v in client.hgetall(keys.cluster_members(cid)).items()}
         out["members"] = [{**_headline(m), "score": s} for m, s in sorted(members.items(), key=lambda x: int(x[0]))]
     return out
 
@@ -160,7 +157,7 @@ def list_clusters():
     since = request.args.get("updated_since")
     lo = float(since) if since else "-inf"
     ids = client.zrevrangebyscore(keys.clusters, "+inf", lo, start=cursor, num=limit)
-    page = [_cluster(_s(c), with_members=request.args.get("members") == "true") for c in ids]
+    page = [_cluster(as_text(c), with_members=request.args.get("members") == "true") for c in ids]
     page = [c for c in page if c["size"] >= min_size]
     nxt = cursor + len(ids) if len(ids) == limit else None
     return jsonify({"clusters": page, "next_cursor": nxt})

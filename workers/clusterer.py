@@ -24,13 +24,9 @@ from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
-from headline_dedup.storage.store import RedisStore
+from headline_dedup.storage.store import RedisStore, as_text
 
 log = logging.getLogger("headline_dedup.worker")
-
-
-def _s(v):
-    return v.decode() if isinstance(v, bytes) else v
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -84,7 +80,7 @@ class Clusterer:
 
     def handle(self, messages) -> None:
         """Decide and commit one batch of (entry id, fields) messages."""
-        fields = [({_s(k): _s(v) for k, v in f.items()}, _s(mid)) for mid, f in messages]
+        fields = [({as_text(k): as_text(v) for k, v in f.items()}, as_text(mid)) for mid, f in messages]
         done = self._already_decided([f["id"] for f, _ in fields])
         if done:
             acked = [mid for f, mid in fields if f["id"] in done]
@@ -111,7 +107,7 @@ class Clusterer:
         pipe = self.client.pipeline(transaction=False)
         for hid in ids:
             pipe.hget(self.keys.headline(hid), "status")
-        return {hid for hid, st in zip(ids, pipe.execute()) if _s(st) in ("clustered", "rejected")}
+        return {hid for hid, st in zip(ids, pipe.execute()) if as_text(st) in ("clustered", "rejected")}
 
     def _decide(self, todo) -> None:
         headlines = [Headline(f["id"], f["text"], f.get("lang") or "fr", f.get("source") or None,

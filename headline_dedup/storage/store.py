@@ -14,7 +14,8 @@ from headline_dedup.ports import BatchOutcome, Snapshot
 from headline_dedup.storage.keys import Keys
 
 
-def _s(value) -> str:
+def as_text(value):
+    """A Redis reply as str (clients may be created with or without decode_responses)."""
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -35,8 +36,8 @@ class RedisStore:
         for c in candidates:
             pipe.hget(k.headline(c), "cluster_id")
         exact_raw, total, *assigned = pipe.execute()
-        exact = {key: _s(v) for key, v in zip(exact_keys, exact_raw or []) if v} if exact_keys else {}
-        assignment = {c: _s(v) for c, v in zip(candidates, assigned) if v}
+        exact = {key: as_text(v) for key, v in zip(exact_keys, exact_raw or []) if v} if exact_keys else {}
+        assignment = {c: as_text(v) for c, v in zip(candidates, assigned) if v}
         wanted = sorted(set(exact.values()) | set(assignment.values()))
         pipe = self.client.pipeline(transaction=False)
         for cid in wanted:
@@ -48,7 +49,7 @@ class RedisStore:
             (size, rep_id, rep_tokens), counts = raw[2 * i], raw[2 * i + 1]
             if size is None:
                 continue
-            profiles[cid] = ClusterProfile(cid, int(size), {_s(t): int(n) for t, n in counts.items()}, _s(rep_id),
+            profiles[cid] = ClusterProfile(cid, int(size), {as_text(t): int(n) for t, n in counts.items()}, as_text(rep_id),
                                            tuple(json.loads(rep_tokens)))
         needed = sorted(set(tokens).union(*(p.counts for p in profiles.values())))
         counts = self.client.hmget(k.df, needed) if needed else []
