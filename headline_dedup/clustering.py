@@ -52,6 +52,10 @@ class ClusterProfile:
     representative_id: str = ""
     representative_tokens: tuple[str, ...] = ()
 
+    def copy(self) -> "ClusterProfile":
+        return ClusterProfile(self.cluster_id, self.size, dict(self.counts), self.representative_id,
+                              self.representative_tokens)
+
     def add(self, tokens: Sequence[str]) -> None:
         self.size += 1
         for t in set(tokens):
@@ -88,6 +92,11 @@ class Policy:
     def __init__(self, params: PolicyParams | None = None):
         self.params = params or PolicyParams()
 
+    def min_score(self, cluster_size: int) -> float:
+        """The lowest score at which a cluster of this size can be joined."""
+        p = self.params
+        return min(p.threshold, p.core_threshold) if cluster_size >= p.core_min_size else p.threshold
+
     def accepts(self, m: Match, cluster_size: int) -> str | None:
         """The reason a match is good enough to join (`similar`/`core`), or None."""
         p = self.params
@@ -100,7 +109,8 @@ class Policy:
 
     def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity):
         """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`."""
-        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity), p) for p in profiles if p.size),
+        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size)), p)
+                         for p in profiles if p.size),
                         key=lambda mp: (-mp[0].score, mp[1].cluster_id))
         runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None
         for m, prof in scored:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 import sys
@@ -12,7 +13,7 @@ from typing import Iterator, TextIO
 
 from headline_dedup.errors import InvalidRequest
 
-_SCRAPE_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)(\d\d)")
+_SCRAPE_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)-?(\d\d)Z?$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ def parse_time(value: str) -> float:
 def open_input(path: str) -> TextIO:
     if path == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
+    if path.endswith(".gz"):
+        return gzip.open(Path(path), "rt", encoding="utf-8", newline="")
     return open(Path(path), encoding="utf-8", newline="")
 
 

@@ -103,9 +103,11 @@ def validate_text(text: object) -> str:
 class Normalizer:
     """Turns headlines into content tokens for one alias table; safe to share between threads."""
 
-    def __init__(self, aliases: AliasTable | None = None):
+    def __init__(self, aliases: AliasTable | None = None, cache_size: int = 16384):
         self.aliases = aliases if aliases is not None else default_aliases()
         self._stemmers: dict[str, Stemmer.Stemmer] = {}
+        # Feeds repeat themselves (re-sends, re-scrapes, syndication): remember recent results.
+        self.normalize = lru_cache(maxsize=cache_size)(self._normalize)
 
     def _stemmer(self, lang: str) -> Stemmer.Stemmer:
         stemmer = self._stemmers.get(lang)
@@ -113,8 +115,8 @@ class Normalizer:
             stemmer = self._stemmers[lang] = Stemmer.Stemmer(SUPPORTED_LANGUAGES[lang])
         return stemmer
 
-    def normalize(self, text: str, lang: str = "fr") -> NormalizedHeadline:
-        """Normalise one headline. Raises `InvalidHeadline` for bad text or an unsupported language."""
+    def _normalize(self, text: str, lang: str = "fr") -> NormalizedHeadline:
+        """Normalise one headline (`normalize` is this, cached). Raises `InvalidHeadline` for bad text or an unsupported language."""
         if lang not in SUPPORTED_LANGUAGES:
             raise InvalidHeadline("unsupported_language", f"language {lang!r} is not one of {sorted(SUPPORTED_LANGUAGES)}")
         cleaned = clean_text(validate_text(text))

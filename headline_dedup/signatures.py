@@ -30,7 +30,7 @@ class SignatureParams:
 
     num_perm: int = 128
     seed: int = 1
-    lsh_threshold: float = 0.2
+    lsh_threshold: float = 0.25
     normalization: str = NORMALIZATION_VERSION
 
     @property

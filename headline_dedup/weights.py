@@ -5,6 +5,7 @@ glue together templated pages ("vos sorties du week-end des 11 et 12 janvier"), 
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Mapping
@@ -25,6 +26,7 @@ IDF_PRIOR_DOCUMENTS = 100
 
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_temporal(token: str) -> bool:
     return token in TEMPORAL_TOKENS or bool(_YEAR.match(token))
 
@@ -36,23 +38,25 @@ class Rarity:
     Both include the headline being scored (it has been counted before it is matched).
     """
 
-    __slots__ = ("df", "total", "_cache")
+    __slots__ = ("df", "total", "_by_count", "_log_n", "_weights")
 
     def __init__(self, df: Mapping[str, int], total: int):
         self.df = df
         self.total = total
-        self._cache: dict[str, float] = {}
+        self._log_n = math.log(total + IDF_PRIOR_DOCUMENTS + 1) + 1.0
+        self._by_count: dict[int, float] = {}  # idf depends on the token only through its count
+        self._weights: dict[str, float] = {}
 
     def idf(self, token: str) -> float:
-        w = self._cache.get(token)
+        count = self.df.get(token, 0)
+        w = self._by_count.get(count)
         if w is None:
-            w = math.log((self.total + IDF_PRIOR_DOCUMENTS + 1) / (self.df.get(token, 0) + 1)) + 1.0
-            if is_temporal(token):
-                w *= TEMPORAL_FACTOR
-            self._cache[token] = w
-        return w
+            w = self._by_count[count] = self._log_n - math.log(count + 1)
+        return w * TEMPORAL_FACTOR if is_temporal(token) else w
 
     def weight(self, token: str) -> float:
         """The weight used in similarity: IDF squared, so that rare words dominate."""
-        w = self.idf(token)
-        return w * w
+        w = self._weights.get(token)
+        if w is None:
+            w = self._weights[token] = self.idf(token) ** 2
+        return w

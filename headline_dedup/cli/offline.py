@@ -13,10 +13,10 @@ from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import open_input, read_feed
 from headline_dedup.normalize import Normalizer
 from headline_dedup.offline import cluster_rows, memory_engine
+from headline_dedup.pairs import judge_pair, pair_rarity
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import jaccard
 from headline_dedup.verify import pair_score, text_ratio
-from headline_dedup.weights import Rarity
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--sweep", action="store_true", help="scores over a range of thresholds")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("evaluate-pairs", help="verifier precision/recall on scored headline pairs (STS style)")
+    p.add_argument("input", help="TSV with a header: two headline columns and a similarity score")
+    p.add_argument("--a-column", default="fr_sentence1")
+    p.add_argument("--b-column", default="fr_sentence2")
+    p.add_argument("--score-column", default="score")
+    p.add_argument("--duplicate-min", type=float, default=4.0, help="score >= this: duplicate")
+    p.add_argument("--different-max", type=float, default=2.0, help="score <= this: different")
+    p.add_argument("--lang", default="fr")
+    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sweep", action="store_true")
+    p.set_defaults(func=cmd_evaluate_pairs)
 
     p = sub.add_parser("explain", help="why two headlines are (not) the same story")
     p.add_argument("a")
@@ -119,6 +132,27 @@ def cmd_evaluate(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_evaluate_pairs(args, settings: Settings) -> int:
+    from headline_dedup.clustering import Policy
+    from headline_dedup.pairs import read_scored_pairs, score_pairs
+
+    base = _config(args, settings).policy
+    with open_input(args.input) as stream:
+        pairs = read_scored_pairs(stream, _normalizer(settings), args.lang, args.a_column, args.b_column,
+                                  args.score_column, args.duplicate_min, args.different_max)
+    thresholds = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] if args.sweep else [base.threshold]
+    results = [score_pairs(pairs, Policy(replace(base, threshold=t))) for t in thresholds]
+    if args.json:
+        json.dump([r.as_dict() for r in results] if args.sweep else results[0].as_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{results[0].positives} duplicate pairs, {results[0].negatives} different pairs")
+    print("threshold  precision  recall")
+    for r in results:
+        print(f"{r.threshold:9.2f}  {r.precision:9.3f}  {r.recall:6.3f}")
+    return 0
+
+
 def cmd_explain(args, settings: Settings) -> int:
     from headline_dedup.clustering import Policy
     from headline_dedup.signatures import Signer
@@ -129,20 +163,8 @@ def cmd_explain(args, settings: Settings) -> int:
     signer = Signer(config.signature)
     sa, sb = signer.sign([na.tokens, nb.tokens])
     # Rarity with only these two headlines seen: every token equally rare, as for a fresh stream.
-    rarity = Rarity({t: (t in na.tokens) + (t in nb.tokens) for t in set(na.tokens) | set(nb.tokens)}, 2)
-    m = pair_score(nb.tokens, na.tokens, rarity)
-    policy = Policy(config.policy)
-    min_tokens = config.policy.min_tokens
-    if not na.tokens or not nb.tokens:
-        decision, reason = "different", "a headline has no content token (rejected as empty)"
-    elif na.key == nb.key:
-        decision, reason = "same story", "identical after normalisation (exact duplicate)"
-    elif len(set(na.tokens)) < min_tokens or len(set(nb.tokens)) < min_tokens:
-        decision, reason = "different", f"fewer than {min_tokens} content tokens: kept as a singleton"
-    elif policy.accepts(m, 1):
-        decision, reason = "same story", f"score {m.score:.3f} >= threshold {config.policy.threshold}"
-    else:
-        decision, reason = "different", f"score {m.score:.3f} < threshold {config.policy.threshold}"
+    verdict = judge_pair(na, nb, Policy(config.policy), pair_rarity(na, nb))
+    m = verdict.match or pair_score(nb.tokens, na.tokens, pair_rarity(na, nb))
     b, r = config.signature.bands
     candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
     print(f"A normalised: {' '.join(na.tokens)}")
@@ -152,5 +174,5 @@ def cmd_explain(args, settings: Settings) -> int:
     print(f"shared tokens: {' '.join(m.shared) or '-'}")
     print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
           f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
-    print(f"decision: {decision} ({reason})")
+    print(f"decision: {'same story' if verdict.same else 'different'} ({verdict.reason})")
     return 0

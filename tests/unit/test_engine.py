@@ -65,3 +65,18 @@ def test_representative_is_a_member_and_changes_only_for_better_coverage():
               "Crues: Redon attend une crue record, trois départements toujours en rouge"])
     assert len({d.cluster_id for d in ds}) == 1
     assert ds[0].representative_changed and ds[0].created
+
+
+def test_disagreeing_numbers_weaken_a_match():
+    from headline_dedup.normalize import default_normalizer
+    from headline_dedup.pairs import pair_rarity
+    from headline_dedup.verify import NUMBER_CONFLICT, pair_score
+
+    n = default_normalizer()
+    a = n.normalize("Zone euro: la croissance à 0,1% au quatrième trimestre")
+    other = n.normalize("Zone euro: la croissance à 1,1% au quatrième trimestre")
+    unnumbered = n.normalize("Zone euro: la croissance au quatrième trimestre")
+    assert "0.1" in a.tokens and "1.1" in other.tokens
+    conflict = pair_score(other.tokens, a.tokens, pair_rarity(a, other)).score
+    plain = pair_score(unnumbered.tokens, other.tokens, pair_rarity(unnumbered, other)).score
+    assert conflict < NUMBER_CONFLICT * 0.9 < plain  # 5 of 6 tokens shared, yet below a plain 5-of-6 subset
