@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from headline_dedup.errors import HeadlineDedupError
+from headline_dedup.runtime import tune_gc
 from headline_dedup.settings import Settings
 
 
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_gc()
     try:
         settings = Settings()
         return args.func(args, settings) or 0

@@ -1,0 +1,48 @@
+"""The benchmark inputs, read from ../shared/data (never copied into the repo)."""
+from __future__ import annotations
+
+import csv
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+from headline_dedup.feeds import parse_time
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SCRAPE = SHARED / "fr-headlines-scrape" / "all_headlines.tsv.gz"
+DEV = SHARED / "fr-news-day" / "dev.tsv"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    text: str
+    timestamp: float
+    source: str = ""
+    label: str = ""
+
+
+def scrape(limit: int | None = None) -> list[Row]:
+    """The first `limit` scraped headlines in scrape-time order (the file is in that order; checked as read),
+    ids are row numbers."""
+    if not SCRAPE.exists():
+        raise SystemExit(f"benchmark data missing: {SCRAPE}")
+    rows: list[Row] = []
+    with gzip.open(SCRAPE, "rt", encoding="utf-8", newline="") as f:
+        for i, r in enumerate(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            if limit is not None and i >= limit:
+                break
+            row = Row(str(i), r["title"], parse_time(r["scrape_utc"]), r["outlet"])
+            if rows and row.timestamp < rows[-1].timestamp:
+                raise SystemExit(f"{SCRAPE} is not in scrape-time order at row {i}")
+            rows.append(row)
+    return rows
+
+
+def dev() -> list[Row]:
+    """The labelled one-day set, in time order."""
+    with open(DEV, encoding="utf-8", newline="") as f:
+        rows = [Row(r["row"], r["title"], parse_time(r["timestamp"]), "", r["cluster_id"])
+                for r in csv.DictReader(f, delimiter="\t")]
+    rows.sort(key=lambda r: r.timestamp)
+    return rows
