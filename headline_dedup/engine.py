@@ -46,8 +46,9 @@ class Engine:
         """Normalise one headline (raises `InvalidHeadline`)."""
         return self.normalizer.normalize(headline.text, headline.lang)
 
-    def process(self, headlines: Sequence[Headline]) -> list[Decision]:
-        """Cluster a batch; returns one `Decision` per headline, in order. Commits before returning."""
+    def process(self, headlines: Sequence[Headline], dry_run: bool = False) -> list[Decision]:
+        """Cluster a batch; returns one `Decision` per headline, in order. Commits before returning, unless
+        `dry_run`: then the index and the store are only read (what the batch *would* do)."""
         normalized: list[NormalizedHeadline | None] = []
         rejected: dict[int, Decision] = {}
         for i, h in enumerate(headlines):
@@ -63,7 +64,8 @@ class Engine:
         indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
         entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp) for i, s in zip(indexable, signatures)]
-        candidates = dict(zip(indexable, self.index.insert_and_query(entries)))
+        lookup = self.index.query if dry_run else self.index.insert_and_query
+        candidates = dict(zip(indexable, lookup(entries)))
 
         keys = [n.key for n in normalized if n is not None]
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
@@ -90,7 +92,8 @@ class Engine:
             snap.exact.setdefault(n.key, decision.cluster_id)
             outcome.exact_keys.setdefault(n.key, decision.cluster_id)
             outcome.profiles[decision.cluster_id] = profiles[decision.cluster_id]
-        self.store.commit(outcome)
+        if not dry_run:
+            self.store.commit(outcome)
         return outcome.decisions
 
     def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, snap, profiles,

@@ -50,6 +50,14 @@ class MemoryIndex:
                 self._order[e.headline_id] = (e.timestamp, keys)
         return out
 
+    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        out = []
+        for e in entries:
+            found = {other: None for k in self._signer.band_keys(e.signature) for other in self._buckets.get(k, ())}
+            found.pop(e.headline_id, None)
+            out.append(list(found))
+        return out
+
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
         while self._order:

@@ -57,6 +57,9 @@ class CandidateIndex(Protocol):
         """For each entry in order: the ids of indexed headlines sharing a band (earlier entries of the same
         call included, itself excluded), then insert it. Atomic as a whole."""
 
+    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        """For each entry: the ids of indexed headlines sharing a band. Changes nothing (dry runs)."""
+
 
 class StateStore(Protocol):
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:

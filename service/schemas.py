@@ -1,35 +1,145 @@
 """Request models: the pydantic models that validate every request body."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from headline_dedup.normalize import MAX_HEADLINE_CHARS
+
+
+def _readable(v: str) -> str:
+    if not v.strip():
+        raise ValueError("text is blank")
+    if "\x00" in v:
+        raise ValueError("text contains a NUL character")
+    return v
+
+
+HeadlineText = Annotated[str, Field(min_length=1, max_length=MAX_HEADLINE_CHARS), AfterValidator(_readable)]
 
 
 class HeadlineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(None, min_length=1, max_length=200, description="client id (idempotency key)")
-    text: str = Field(min_length=1, max_length=MAX_HEADLINE_CHARS)
+    text: HeadlineText
     source: str | None = Field(None, max_length=200)
     url: str | None = Field(None, max_length=2000)
     lang: Literal["fr", "en"] = "fr"
     published_at: str | None = Field(None, max_length=64)
     body: str | None = Field(None, max_length=100_000)
 
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("text is blank")
-        if "\x00" in v:
-            raise ValueError("text contains a NUL character")
-        return v
-
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     headlines: list[HeadlineIn] = Field(min_length=1)
+
+
+class MatchIn(BaseModel):
+    """A headline to try against the clusters without storing it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: HeadlineText
+    lang: Literal["fr", "en"] = "fr"
+
+
+# Responses (documented in /openapi.json).
+
+class HeadlineOut(BaseModel):
+    id: str
+    client_id: str | None = None
+    text: str | None = None
+    source: str | None = None
+    url: str | None = None
+    lang: str = "fr"
+    status: Literal["queued", "clustered", "rejected", "dead"] | None = None
+    cluster_id: str | None = None
+    reason: str | None = Field(None, description="new | exact | similar | core | too_short | empty | <error code>")
+    score: float | None = None
+    received_at: float | None = None
+
+
+class AcceptedOut(HeadlineOut):
+    duplicate_request: bool = Field(description="true when an earlier request already stored this headline")
+    status_url: str
+
+
+class IngestOut(BaseModel):
+    headlines: list[AcceptedOut] = Field(description="one per posted headline, in input order")
+
+
+class MemberOut(HeadlineOut):
+    pass
+
+
+class ClusterOut(BaseModel):
+    id: str
+    size: int
+    representative: HeadlineOut | None
+    sources: list[str] | None = None
+    first_seen: float
+    last_seen: float
+    members: list[MemberOut] | None = None
+
+
+class ClusterPage(BaseModel):
+    clusters: list[ClusterOut]
+    next_cursor: int | None
+
+
+class ClusterQuery(BaseModel):
+    limit: int = Field(50, ge=1, le=500)
+    cursor: int = Field(0, ge=0)
+    min_size: int = Field(1, ge=1)
+    updated_since: float | None = Field(None, description="epoch seconds")
+    source: str | None = Field(None, description="only clusters with a member from this source")
+    text: str | None = Field(None, description="case- and accent-insensitive substring of the representative")
+    members: bool = False
+
+
+class MatchCandidate(BaseModel):
+    cluster_id: str
+    score: float
+
+
+class MatchOut(BaseModel):
+    would_join: str | None = Field(description="the cluster the headline would join; null: it would open one")
+    reason: str
+    score: float
+    tokens: list[str]
+    runner_up: MatchCandidate | None = None
+    cluster: ClusterOut | None = None
+
+
+class StatsOut(BaseModel):
+    headlines: int
+    clusters: int
+    backlog: int
+    pending: int
+    dead_letters: int
+    events: int
+
+
+class DeadLetterOut(BaseModel):
+    entry_id: str
+    id: str | None = None
+    text: str | None = None
+    error: str | None = None
+
+
+class DeadLetterPage(BaseModel):
+    dead_letters: list[DeadLetterOut]
+    next_cursor: str | None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -27,6 +27,8 @@ from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import RedisStore, as_text
 
 log = logging.getLogger("headline_dedup.worker")
+# Failures of the surroundings, not of the message: the batch stays pending and is retried.
+RETRYABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.exceptions.LockError)
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -59,7 +61,7 @@ class Clusterer:
                 if messages:
                     self.handle(messages)
                 backoff = 0.1
-            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            except RETRYABLE as exc:
                 # Nothing was acknowledged: the batch is delivered again once Redis is back.
                 log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
                 self.stopping.wait(backoff)
@@ -74,9 +76,26 @@ class Clusterer:
         return resp[0][1] if resp else []
 
     def _reclaim(self):
+        """Entries a dead consumer left pending; those delivered `max_deliveries` times go to the dead letters
+        (they keep killing the workers that take them)."""
         resp = self.client.xautoclaim(self.keys.ingest, INGEST_GROUP, self.name, self.settings.claim_idle_ms,
                                       "0-0", count=self.settings.worker_batch)
-        return [m for m in resp[1] if m[1]]
+        messages = [m for m in resp[1] if m[1]]
+        if not messages:
+            return []
+        ids = [as_text(mid) for mid, _ in messages]
+        pending = self.client.xpending_range(self.keys.ingest, INGEST_GROUP, min=ids[0], max=ids[-1],
+                                             count=len(ids) + 100, consumername=self.name)
+        deliveries = {as_text(p["message_id"]): p["times_delivered"] for p in pending}
+        keep = []
+        for mid, f in messages:
+            n = deliveries.get(as_text(mid), 1)
+            if n >= self.settings.max_deliveries:
+                fields = {as_text(k): as_text(v) for k, v in f.items()}
+                self._dead_letter((fields, as_text(mid)), RuntimeError(f"delivered {n} times without completing"))
+            else:
+                keep.append((mid, f))
+        return keep
 
     def handle(self, messages) -> None:
         """Decide and commit one batch of (entry id, fields) messages."""
@@ -91,14 +110,14 @@ class Clusterer:
             return
         try:
             self._decide(todo)
-        except redis.ConnectionError:
+        except RETRYABLE:
             raise
         except Exception:  # isolate the poison message: retry one by one
             log.exception("batch failed; retrying its %d messages one by one", len(todo))
             for item in todo:
                 try:
                     self._decide([item])
-                except redis.ConnectionError:
+                except RETRYABLE:
                     raise
                 except Exception as exc:
                     self._dead_letter(item, exc)
@@ -121,7 +140,8 @@ class Clusterer:
             pipe.xack(self.keys.ingest, INGEST_GROUP, *entry_ids)
             pipe.xdel(self.keys.ingest, *entry_ids)  # the stream length is then the backlog
 
-        with self.client.lock(self.keys.lock, timeout=60, blocking_timeout=120):
+        ttl = self.settings.lock_ttl_ms / 1000
+        with self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3):
             self.store.extra_writes = events_and_ack
             self.engine.process(headlines)
 
@@ -138,8 +158,11 @@ class Clusterer:
                 events.append(("cluster.representative_changed",
                                {"cluster_id": d.cluster_id, "representative": member}))
         for kind, payload in events:
-            pipe.xadd(self.keys.events, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)},
-                      maxlen=self.settings.events_maxlen, approximate=True)
+            self._stage_event(pipe, kind, payload)
+
+    def _stage_event(self, pipe, kind: str, payload: dict) -> None:
+        pipe.xadd(self.keys.events, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)},
+                  maxlen=self.settings.events_maxlen, approximate=True)
 
     def _dead_letter(self, item, exc: Exception) -> None:
         f, mid = item
@@ -147,6 +170,24 @@ class Clusterer:
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(self.keys.dead, {**f, "entry_id": mid, "error": f"{type(exc).__name__}: {exc}"})
         pipe.hset(self.keys.headline(f["id"]), mapping={"status": "dead", "reason": str(exc)[:500]})
+        member = {"id": f["id"], "text": f.get("text"), "source": f.get("source") or None, "score": 0.0,
+                  "reason": "dead_letter"}
+        self._stage_event(pipe, "headline.rejected", {"headline": member})
         pipe.xack(self.keys.ingest, INGEST_GROUP, mid)
         pipe.xdel(self.keys.ingest, mid)
         pipe.execute()
+
+
+def run_until_signalled(client: redis.Redis, settings: Settings) -> None:
+    """Run one worker in this thread until SIGTERM or Ctrl-C; the current batch is finished first."""
+    import signal
+
+    from headline_dedup.runtime import tune_gc
+
+    tune_gc()
+    worker = Clusterer(client, settings)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    try:
+        worker.run()
+    except KeyboardInterrupt:
+        pass

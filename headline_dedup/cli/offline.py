@@ -74,7 +74,8 @@ def _normalizer(settings: Settings) -> Normalizer:
     return Normalizer(default_aliases(settings.aliases_file))
 
 
-def _progress():
+def progress_bar():
+    """A rich progress bar on stderr when it is a terminal, else a context yielding None."""
     if not sys.stderr.isatty():
         return nullcontext(None)
     from rich.progress import Progress
@@ -88,7 +89,7 @@ def cmd_cluster(args, settings: Settings) -> int:
     engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600)
     out = sys.stdout
     out.write("id\tcluster_id\n")
-    with open_input(args.input) as stream, _progress() as bar:
+    with open_input(args.input) as stream, progress_bar() as bar:
         task = bar.add_task("clustering", total=None) if bar else None
         rows = read_feed(stream, args.text_column, args.id_column, args.time_column)
         tick = (lambda n: bar.advance(task, n)) if bar else None

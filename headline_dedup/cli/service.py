@@ -19,6 +19,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ingest", default=None, help="post this feed once the service is up, then show clusters")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("api", help="the HTTP API alone under gunicorn (gthread), on REDIS_URL or the bundled Redis")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--threads", type=int, default=16, help="gthread threads (streams hold one each)")
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("worker", help="one clustering worker on REDIS_URL or the bundled Redis; stops on SIGTERM")
+    p.set_defaults(func=cmd_worker)
+
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
     p.add_argument("input")
     p.add_argument("--url", default="http://127.0.0.1:8000")
@@ -75,6 +84,45 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_api(args, settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from service import create_app
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings = settings.model_copy(update=overrides)
+    client, server = connect(settings)
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("workers", 1)
+
+        def load(self):
+            return create_app(settings, client)
+
+    try:
+        _Gunicorn().run()
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from workers.clusterer import run_until_signalled
+
+    client, server = connect(settings)
+    try:
+        run_until_signalled(client, settings)
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
 def _ingest_and_show(path: str, url: str) -> None:
     import requests
 
@@ -97,20 +145,24 @@ def _ingest_and_show(path: str, url: str) -> None:
 
 
 def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int) -> list[str]:
+    """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order."""
     import requests
 
+    from headline_dedup.cli.offline import progress_bar
     from headline_dedup.feeds import open_input, read_feed
 
     ids: list[str] = []
-    with open_input(path) as stream, requests.Session() as session:
+    with open_input(path) as stream, requests.Session() as session, progress_bar() as bar:
         rows = [r for r in read_feed(stream, text_column, id_column) if r.text.strip()]
+        task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
             body = {"headlines": [{"id": r.id, "text": r.text} for r in rows[i:i + batch_size]]}
             resp = session.post(f"{url}/v1/headlines", json=body, timeout=60)
             if resp.status_code != 202:
                 raise SystemExit(f"ingest failed: {resp.status_code} {resp.text}")
             ids += [h["id"] for h in resp.json()["headlines"]]
-            print(f"posted {len(ids)}/{len(rows)}", file=sys.stderr)
+            if bar:
+                bar.advance(task, len(body["headlines"]))
     return ids
 
 

@@ -35,12 +35,37 @@ class RedisIndex:
             raise IndexMismatch(message=f"index {self.keys.tag} was built with {stored}, this process uses "
                                         f"{fingerprint}: use another namespace or rebuild")
 
+    def _bucket_keys(self, entries: Sequence[IndexEntry]) -> list[str]:
+        """The current bucket first, then the older ones still in the window."""
+        now = max(e.timestamp for e in entries) or time.time()
+        current = math.floor(now / self.bucket_seconds)
+        return [self.keys.lsh(current - i) for i in range(BUCKETS_PER_WINDOW + 1)]
+
+    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        if not entries:
+            return []
+        bucket_keys = self._bucket_keys(entries)
+        bands = [self.signer.band_keys(e.signature) for e in entries]
+        pipe = self.client.pipeline(transaction=False)
+        for fields in bands:
+            for key in bucket_keys:
+                pipe.hmget(key, fields)
+        replies = iter(pipe.execute())
+        out = []
+        for e in entries:
+            found: dict[str, None] = {}
+            for _ in bucket_keys:
+                for ids in next(replies):
+                    for other in (ids or b"").decode().split(","):
+                        if other and other != e.headline_id:
+                            found[other] = None
+            out.append(list(found))
+        return out
+
     def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         if not entries:
             return []
-        now = max(e.timestamp for e in entries) or time.time()
-        current = math.floor(now / self.bucket_seconds)
-        bucket_keys = [self.keys.lsh(current - i) for i in range(BUCKETS_PER_WINDOW + 1)]
+        bucket_keys = self._bucket_keys(entries)
         args: list = [int(self.window_seconds + 2 * self.bucket_seconds), self.signer.params.bands[0], len(entries)]
         for e in entries:
             args.append(e.headline_id)

@@ -1,0 +1,54 @@
+"""Accepting headlines: one Lua script per batch stores each new headline and queues it, atomically and
+idempotently (the same client id, or without one the same source + text, maps to the first headline id)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import redis
+
+from headline_dedup.errors import Overloaded
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
+
+SCRIPT = (Path(__file__).parent / "scripts" / "ingest.lua").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    headline_id: str
+    new: bool  # False: an earlier request already stored it (idempotent replay)
+
+
+def idempotency_key(client_id: str | None, source: str | None, text: str) -> str:
+    if client_id:
+        return f"id:{client_id}"
+    return "text:" + hashlib.sha256(f"{source or ''}\x1f{text}".encode()).hexdigest()
+
+
+class Ingestor:
+    def __init__(self, client: redis.Redis, keys: Keys, retention_seconds: float, max_backlog: int):
+        self.client, self.keys = client, keys
+        self.retention_seconds = int(retention_seconds)
+        self.max_backlog = max_backlog
+        self._script = client.register_script(SCRIPT)
+
+    def backlog(self) -> int:
+        return self.client.xlen(self.keys.ingest)
+
+    def submit(self, items: Sequence[dict]) -> list[Accepted]:
+        """Store and queue `items` (dicts with `text` and optional `id`, `source`, `url`, `lang`,
+        `published_at`, `body`), in order. Raises `Overloaded` when the backlog is full."""
+        if self.backlog() >= self.max_backlog:
+            raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
+        k = self.keys
+        idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"])) for i in items]
+        docs = [json.dumps({**{f: v for f, v in i.items() if f != "id" and v is not None},
+                            "client_id": i.get("id") or ""}) for i in items]
+        result = self._script(keys=[k.seq, k.ingest, *idem],
+                              args=[self.retention_seconds, len(items), k.tag, time.time(), *docs])
+        return [Accepted(as_text(hid), bool(new)) for hid, new in result]

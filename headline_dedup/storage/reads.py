@@ -1,0 +1,90 @@
+"""What the API reads: headlines, clusters, statistics and dead letters, in pipelined round trips."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import redis
+
+from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.storage.store import as_text
+
+
+def _headline(hid: str, raw: dict) -> dict | None:
+    if not raw:
+        return None
+    h = {as_text(k): as_text(v) for k, v in raw.items()}
+    return {"id": hid, "client_id": h.get("client_id") or None, "text": h.get("text"),
+            "source": h.get("source") or None, "url": h.get("url"), "lang": h.get("lang") or "fr",
+            "status": h.get("status"), "cluster_id": h.get("cluster_id"), "reason": h.get("reason"),
+            "score": float(h["score"]) if h.get("score") else None,
+            "received_at": float(h["received_at"]) if h.get("received_at") else None}
+
+
+class Reader:
+    def __init__(self, client: redis.Redis, keys: Keys):
+        self.client, self.keys = client, keys
+
+    def headlines(self, ids: Iterable[str]) -> list[dict | None]:
+        ids = list(ids)
+        pipe = self.client.pipeline(transaction=False)
+        for hid in ids:
+            pipe.hgetall(self.keys.headline(hid))
+        return [_headline(hid, raw) for hid, raw in zip(ids, pipe.execute())]
+
+    def clusters(self, ids: Iterable[str], members: bool = False) -> list[dict | None]:
+        """Clusters with their representative headline, and their members when asked."""
+        ids = list(ids)
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        for cid in ids:
+            pipe.hgetall(k.cluster(cid))
+            pipe.hgetall(k.cluster_members(cid))
+        raw = pipe.execute()
+        metas = [{as_text(a): as_text(b) for a, b in m.items()} for m in raw[0::2]]
+        member_scores = [{as_text(a): float(b) for a, b in m.items()} for m in raw[1::2]]
+        wanted = {m["rep_id"] for m in metas if m.get("rep_id")}
+        if members:
+            wanted.update(h for ms in member_scores for h in ms)
+        by_id = dict(zip(sorted(wanted), self.headlines(sorted(wanted))))
+        out = []
+        for cid, meta, scores in zip(ids, metas, member_scores):
+            if not meta.get("size"):
+                out.append(None)
+                continue
+            c = {"id": cid, "size": int(meta["size"]), "representative": by_id.get(meta.get("rep_id")),
+                 "sources": sorted({h["source"] for h in (by_id.get(m) for m in scores) if h and h["source"]})
+                 if members else None,
+                 "first_seen": float(meta.get("first_seen") or 0), "last_seen": float(meta.get("last_seen") or 0)}
+            if members:
+                order = sorted(scores, key=lambda m: (len(m), m))
+                c["members"] = [{**by_id[m], "score": scores[m]} for m in order if by_id.get(m)]
+            out.append(c)
+        return out
+
+    def cluster_page(self, cursor: int, limit: int, updated_since: float | None) -> tuple[list[str], int | None]:
+        """Cluster ids by last update, newest first, from position `cursor`; and the next cursor."""
+        lo = updated_since if updated_since is not None else "-inf"
+        ids = self.client.zrevrangebyscore(self.keys.clusters, "+inf", lo, start=cursor, num=limit)
+        return [as_text(c) for c in ids], (cursor + len(ids) if len(ids) == limit else None)
+
+    def stats(self) -> dict:
+        k = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(k.seq)
+        pipe.zcard(k.clusters)
+        pipe.xlen(k.ingest)
+        pipe.xlen(k.dead)
+        pipe.xlen(k.events)
+        seq, clusters, backlog, dead, events = pipe.execute()
+        try:
+            pending = self.client.xpending(k.ingest, INGEST_GROUP)["pending"]
+        except redis.ResponseError:  # no stream or group yet
+            pending = 0
+        return {"headlines": int(seq or 0), "clusters": clusters, "backlog": backlog, "pending": pending,
+                "dead_letters": dead, "events": events}
+
+    def dead_letters(self, after: str, limit: int) -> tuple[list[dict], str | None]:
+        """Dead-lettered messages (oldest first) after stream id `after`, and the next cursor."""
+        entries = self.client.xrange(self.keys.dead, min=f"({after}" if after != "-" else "-", count=limit)
+        out = [{"entry_id": as_text(eid), **{as_text(a): as_text(b) for a, b in f.items()}} for eid, f in entries]
+        return out, (out[-1]["entry_id"] if len(out) == limit else None)

@@ -1,0 +1,85 @@
+"""Cluster routes: list (cursor pagination and filters), one cluster, statistics, dead letters."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from headline_dedup.errors import InvalidRequest, NotFound
+from headline_dedup.normalize import fold_accents
+from service.context import services
+from service.openapi import document, errors
+from service.schemas import ClusterOut, ClusterPage, ClusterQuery, DeadLetterPage, StatsOut
+
+bp = Blueprint("clusters", __name__)
+SCAN_LIMIT = 5_000  # clusters examined per page when filters drop most of them
+
+
+def _query() -> ClusterQuery:
+    args = request.args.to_dict()
+    if "members" in args:
+        args["members"] = args["members"].lower() in ("1", "true", "yes")
+    return ClusterQuery.model_validate(args)
+
+
+def _fold(text: str) -> str:
+    return fold_accents(text).casefold()
+
+
+@bp.get("/clusters")
+@document(query=ClusterQuery, resp=errors(400, 422, HTTP_200=ClusterPage), tags=["clusters"],
+          skip_validation=True)
+def list_clusters():
+    """Clusters by last update, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    q = _query()
+    reader = services().reader
+    needle = _fold(q.text) if q.text else None
+    page: list[dict] = []
+    cursor, scanned = q.cursor, 0
+    while len(page) < q.limit and cursor is not None and scanned < SCAN_LIMIT:
+        ids, nxt = reader.cluster_page(cursor, q.limit, q.updated_since)
+        scanned += len(ids)
+        for offset, c in enumerate(reader.clusters(ids, members=q.members or bool(q.source))):
+            if c is None or c["size"] < q.min_size:
+                continue
+            if q.source and q.source not in (c["sources"] or []):
+                continue
+            rep = c["representative"] or {}
+            if needle and needle not in _fold(rep.get("text") or ""):
+                continue
+            if not q.members:
+                c.pop("members", None)
+            page.append(c)
+            if len(page) == q.limit:
+                nxt = cursor + offset + 1
+                break
+        cursor = nxt
+    return jsonify({"clusters": page, "next_cursor": cursor})
+
+
+@bp.get("/clusters/<cid>")
+@document(resp=errors(404, HTTP_200=ClusterOut), tags=["clusters"])
+def get_cluster(cid: str):
+    """One cluster with its representative and members (join scores included)."""
+    found = services().reader.clusters([cid], members=True)[0]
+    if found is None:
+        raise NotFound("cluster_not_found", f"no cluster {cid}")
+    return jsonify(found)
+
+
+@bp.get("/stats")
+@document(resp=errors(HTTP_200=StatsOut), tags=["operations"])
+def stats():
+    """Counts: headlines, clusters, ingest backlog and pending, dead letters, events."""
+    return jsonify(services().reader.stats())
+
+
+@bp.get("/dead-letters")
+@document(resp=errors(400, HTTP_200=DeadLetterPage), tags=["operations"])
+def dead_letters():
+    """Messages that failed `max_deliveries` times, with their error, oldest first."""
+    after = request.args.get("cursor", "-")
+    try:
+        limit = max(1, min(int(request.args.get("limit", 100)), 1000))
+    except ValueError as exc:
+        raise InvalidRequest("invalid_parameter", "limit is an integer", "limit") from exc
+    items, nxt = services().reader.dead_letters(after, limit)
+    return jsonify({"dead_letters": items, "next_cursor": nxt})

@@ -1,0 +1,115 @@
+"""Headline routes: ingest (single, batch, NDJSON), read back, and the dry-run match.
+
+A batch is validated whole before anything is stored: one bad item rejects the batch (422, the item's index
+in `field`), so nothing is ever half-written.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from headline_dedup.errors import InvalidHeadline, InvalidRequest, NotFound
+from headline_dedup.ports import Headline
+from service.context import services
+from service.openapi import document, errors
+from service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
+
+bp = Blueprint("headlines", __name__)
+
+
+def _payload() -> object:
+    ctype = (request.mimetype or "").lower()
+    if ctype not in ("application/json", "application/x-ndjson"):
+        raise UnsupportedMediaType("send application/json or application/x-ndjson")
+    raw = request.get_data(cache=False)
+    try:
+        if ctype == "application/x-ndjson":
+            return {"headlines": [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]}
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        kind = "ndjson" if ctype.endswith("ndjson") else "json"
+        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}: {exc}") from exc
+
+
+def _items() -> list[HeadlineIn]:
+    payload = _payload()
+    if isinstance(payload, dict) and "headlines" in payload:
+        items = BatchIn.model_validate(payload).headlines
+    elif isinstance(payload, dict):
+        items = [HeadlineIn.model_validate(payload)]
+    else:
+        raise InvalidRequest("invalid_body", 'expected a headline object or {"headlines": [...]}')
+    limit = services().settings.max_batch
+    if len(items) > limit:
+        raise InvalidRequest("batch_too_large", f"at most {limit} headlines per request", "headlines")
+    return items
+
+
+def _wait_seconds() -> float:
+    try:
+        wait = float(request.args.get("wait", 0) or 0)
+    except ValueError as exc:
+        raise InvalidRequest("invalid_parameter", "wait is a number of seconds", "wait") from exc
+    return max(0.0, min(wait, services().settings.max_wait_seconds))
+
+
+def read_headlines(ids: list[str], wait: float = 0.0) -> list[dict]:
+    """The headlines, waiting up to `wait` seconds for all of them to leave the queue."""
+    deadline = time.monotonic() + wait
+    reader = services().reader
+    while True:
+        records = reader.headlines(ids)
+        if None in records:
+            raise NotFound("headline_not_found", f"no headline {ids[records.index(None)]}")
+        if wait <= 0 or all(r["status"] != "queued" for r in records) or time.monotonic() >= deadline:
+            return records
+        time.sleep(0.02)
+
+
+@bp.post("/headlines")
+@document(json=BatchIn, resp=errors(400, 413, 415, 422, 503, HTTP_202=IngestOut), tags=["headlines"],
+          skip_validation=True)
+def post_headlines():
+    """Post one headline, a batch `{"headlines": [...]}` or NDJSON; `?wait=N` waits for the clusters."""
+    items = _items()
+    wait = _wait_seconds()
+    accepted = services().ingestor.submit([i.model_dump() for i in items])
+    records = read_headlines([a.headline_id for a in accepted], wait)
+    out = [{**rec, "duplicate_request": not a.new, "status_url": f"/v1/headlines/{rec['id']}"}
+           for rec, a in zip(records, accepted)]
+    return jsonify({"headlines": out}), 202
+
+
+@bp.get("/headlines/<hid>")
+@document(resp=errors(404, HTTP_200=HeadlineOut), tags=["headlines"])
+def get_headline(hid: str):
+    """A headline: status queued | clustered | rejected | dead, and its cluster."""
+    return jsonify(read_headlines([hid])[0])
+
+
+@bp.post("/match")
+@document(json=MatchIn, resp=errors(400, 415, 422, 503, HTTP_200=MatchOut), tags=["headlines"],
+          skip_validation=True)
+def match():
+    """Dry run: the cluster a headline would join now, with scores; nothing is stored."""
+    body = _payload()
+    if not isinstance(body, dict):
+        raise InvalidRequest("invalid_body", "expected a JSON object")
+    item = MatchIn.model_validate(body)
+    svc = services()
+    engine = svc.matcher
+    decision = engine.process([Headline("match", item.text, item.lang, None, time.time())], dry_run=True)[0]
+    joins = None if decision.created or decision.cluster_id is None else decision.cluster_id
+    try:
+        tokens = list(engine.prepare(Headline("match", item.text, item.lang)).tokens)
+    except InvalidHeadline:  # the decision's reason says why
+        tokens = []
+    runner = decision.runner_up
+    return jsonify({"would_join": joins, "reason": decision.reason, "score": round(decision.score, 4),
+                    "tokens": tokens,
+                    "runner_up": {"cluster_id": runner[0], "score": round(runner[1], 4)} if runner and runner[0]
+                    else None,
+                    "cluster": svc.reader.clusters([joins])[0] if joins else None})
