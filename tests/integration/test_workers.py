@@ -1,0 +1,120 @@
+"""Workers on real Redis: parallel workers, crashes (SIGKILL), a Redis restart, dead letters."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from headline_dedup.evaluation import score
+from headline_dedup.settings import Settings
+from headline_dedup.storage.embedded import EmbeddedRedis
+from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from tests.integration.helpers import dev_rows, running_workers, statuses, submit, wait_until_decided
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = dict(worker_block_ms=50, claim_idle_ms=1000, lock_ttl_ms=2000)
+
+
+def _pair_f1(client, settings, rows, workers: int) -> float:
+    ids = submit(client, settings, rows, batch=50)
+    with running_workers(client, settings, workers):
+        hs = wait_until_decided(client, settings, ids)
+    return score([h.get("cluster_id") or f"x{i}" for i, h in enumerate(hs)], [r["cluster_id"] for r in rows]).pair_f1
+
+
+def test_two_workers_cluster_as_well_as_one(redis_client):
+    rows = dev_rows(2000)
+    one = _pair_f1(redis_client, Settings(namespace="one", worker_batch=50, **FAST), rows, 1)
+    two = _pair_f1(redis_client, Settings(namespace="two", worker_batch=50, **FAST), rows, 2)
+    assert one > 0.4
+    assert abs(one - two) <= 0.02, (one, two)
+
+
+def _assert_each_clustered_once(client, settings, ids):
+    keys = Keys(settings.key_prefix, settings.namespace)
+    hs = statuses(client, settings, ids)
+    assert all(h["status"] in ("clustered", "rejected") for h in hs)
+    clustered = [hid for hid, h in zip(ids, hs) if h["status"] == "clustered"]
+    members = {}
+    for cid in {h["cluster_id"] for h in hs if h["status"] == "clustered"}:
+        for m in client.hkeys(keys.cluster_members(cid)):
+            members.setdefault(m.decode(), []).append(cid)
+        assert int(client.hget(keys.cluster(cid), "size")) == client.hlen(keys.cluster_members(cid))
+    assert sorted(members) == sorted(clustered)  # every clustered headline is a member ...
+    assert all(len(c) == 1 for c in members.values())  # ... of exactly one cluster
+    assert int(client.hget(keys.meta, "total")) == len(clustered)  # counted once in the document frequencies
+    assert client.xlen(keys.ingest) == 0 and client.xpending(keys.ingest, INGEST_GROUP)["pending"] == 0
+
+
+def _worker_process(url: str, settings_env: dict) -> subprocess.Popen:
+    env = {**os.environ, "REDIS_URL": url, **settings_env}
+    return subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_worker_killed_mid_batch_loses_and_repeats_nothing(redis_client, redis_server):
+    settings = Settings(worker_batch=100, **FAST)
+    env = {"HEADLINE_DEDUP_WORKER_BATCH": "100", "HEADLINE_DEDUP_CLAIM_IDLE_MS": "1000",
+           "HEADLINE_DEDUP_LOCK_TTL_MS": "2000", "HEADLINE_DEDUP_WORKER_BLOCK_MS": "50"}
+    ids = submit(redis_client, settings, dev_rows(2000))
+    keys = Keys()
+    def pending():
+        return redis_client.xpending(keys.ingest, INGEST_GROUP)["pending"]
+
+    for _ in range(3):  # kill it three times while it holds a batch it has read but not acknowledged
+        proc = _worker_process(redis_server.url, env)
+        deadline = time.monotonic() + 30
+        before = int(redis_client.hget(keys.meta, "total") or 0)
+        while time.monotonic() < deadline and not (
+                int(redis_client.hget(keys.meta, "total") or 0) > before and pending() > 0):
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert pending() > 0  # a batch was cut off
+    proc = _worker_process(redis_server.url, env)
+    try:
+        wait_until_decided(redis_client, settings, ids, timeout=90)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    _assert_each_clustered_once(redis_client, settings, ids)
+
+
+def test_poison_message_goes_to_the_dead_letters_and_the_rest_flows(redis_client):
+    settings = Settings(**FAST)
+    keys = Keys()
+    ids = submit(redis_client, settings, dev_rows(20))
+    # A message the engine cannot take (its text field is gone) amid good ones.
+    redis_client.xadd(keys.ingest, {"id": "poison", "lang": "fr"})
+    later = submit(redis_client, settings, dev_rows(40)[20:])
+    with running_workers(redis_client, settings, 1):
+        wait_until_decided(redis_client, settings, ids + later)
+        deadline = time.monotonic() + 10
+        while redis_client.xlen(keys.dead) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    dead = redis_client.xrange(keys.dead)
+    assert [d[1][b"id"] for d in dead] == [b"poison"] and b"error" in dead[0][1]
+    assert redis_client.xlen(keys.ingest) == 0
+
+
+def test_bundled_redis_restart_loses_nothing_acknowledged(tmp_path):
+    for mode, crash in (("everysec", False), ("always", True)):
+        server = EmbeddedRedis(tmp_path / mode, appendfsync=mode).start()
+        client = redis.Redis.from_url(server.url)
+        settings = Settings(**FAST)
+        ids = submit(client, settings, dev_rows(500), batch=10)  # each submit returned = acknowledged
+        server.kill() if crash else server.stop()
+        server = EmbeddedRedis(tmp_path / mode, appendfsync=mode).start()
+        client = redis.Redis.from_url(server.url)
+        try:
+            hs = statuses(client, settings, ids)
+            assert all(h.get("status") == "queued" for h in hs), mode
+            assert client.xlen(Keys().ingest) == 500
+            with running_workers(client, settings, 1):
+                wait_until_decided(client, settings, ids)
+        finally:
+            client.close()
+            server.stop()
