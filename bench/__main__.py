@@ -25,7 +25,24 @@ def run_offline(size: int, out_dir: Path) -> Path:
     return report.write("offline", {"size": size, "ours": a, "datasketch_loop": b}, md, out_dir)
 
 
-BENCHMARKS = {"offline": run_offline}
+def run_service(size: int, out_dir: Path) -> Path:
+    from bench import service
+
+    rows = data.scrape(size)
+    runs = [service.run(rows if batch > 1 else rows[:max(1, size // 10)], workers, batch)
+            for workers in (1, 2) for batch in (1000, 100, 1)]
+    offline_rate = offline.ours(rows)["per_second"]
+    md = f"# The service end to end ({size:,} scraped headlines; batch 1 on a tenth of them)\n\n"
+    md += ("Bundled redis-server, `headline-dedup api` (gunicorn gthread) and N `headline-dedup worker` processes; "
+           "one client posting batches back to back; latency = clustered_at - received_at.\n\n")
+    md += report.table(["workers", "batch", "headlines/s", "p50 ms", "p99 ms", "ratio to offline"], [
+        [r["workers"], r["batch"], f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.0f}",
+         f"{r['latency_ms_p99']:.0f}", f"{r['per_second'] / offline_rate:.2f}"] for r in runs])
+    md += f"\nOffline `cluster` on the same rows in the same run: {offline_rate:,.0f} headlines/s.\n"
+    return report.write("service", {"size": size, "offline_per_second": offline_rate, "runs": runs}, md, out_dir)
+
+
+BENCHMARKS = {"offline": run_offline, "service": run_service}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
 from datasketch.lsh import _optimal_param
 
 from headline_dedup.normalize import NORMALIZATION_VERSION
@@ -82,10 +82,6 @@ class Signer:
         b, r = self.params.bands
         hv = sig.hashvalues
         return [i.to_bytes(1, "big") + hv[i * r:(i + 1) * r].tobytes() for i in range(b)]
-
-    def new_lsh(self) -> MinHashLSH:
-        """An in-memory datasketch index with this signer's banding."""
-        return MinHashLSH(num_perm=self.params.num_perm, params=self.params.bands)
 
 
 def to_bytes(sig: LeanMinHash) -> bytes:

@@ -13,6 +13,7 @@ from headline_dedup.errors import IndexMismatch
 from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
 
 SCRIPT = (Path(__file__).parent / "scripts" / "insert_and_query.lua").read_text(encoding="utf-8")
 BUCKETS_PER_WINDOW = 3
@@ -66,9 +67,9 @@ class RedisIndex:
         if not entries:
             return []
         bucket_keys = self._bucket_keys(entries)
-        args: list = [int(self.window_seconds + 2 * self.bucket_seconds), self.signer.params.bands[0], len(entries)]
-        for e in entries:
-            args.append(e.headline_id)
-            args.extend(self.signer.band_keys(e.signature))
+        bands = self.signer.band_keys(entries[0].signature)
+        args: list = [int(self.window_seconds + 2 * self.bucket_seconds), len(bands), len(bands[0]), len(entries)]
+        for e in entries:  # band fields have a fixed length: one argument per entry, split by the script
+            args += [e.headline_id, b"".join(self.signer.band_keys(e.signature))]
         result = self._script(keys=bucket_keys, args=args)
-        return [[x.decode() if isinstance(x, bytes) else x for x in found] for found in result]
+        return [[x for x in as_text(found).split(",") if x] for found in result]

@@ -1,9 +1,10 @@
-"""Cluster state in Redis: the `StateStore` port (three pipelined round trips to load, one transaction to
-commit), plus the reads the API needs."""
+"""Cluster state in Redis: the `StateStore` port. Loading is one script call (one round trip, whatever the
+batch), committing one script call inside the caller's MULTI (with its events and acknowledgements)."""
 from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 import redis
@@ -19,6 +20,10 @@ def as_text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _script(name: str) -> str:
+    return (Path(__file__).parent / "scripts" / name).read_text(encoding="utf-8")
+
+
 def exact_field(key: str) -> str:
     return xxhash.xxh64_hexdigest(key.encode())
 
@@ -27,62 +32,40 @@ class RedisStore:
     def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None):
         """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction."""
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
+        self._load = client.register_script(_script("load.lua"))
+        self._commit = client.register_script(_script("commit.lua"))
 
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         k = self.keys
-        pipe = self.client.pipeline(transaction=False)
-        pipe.hmget(k.exact, [exact_field(x) for x in exact_keys]) if exact_keys else pipe.echo("")
-        pipe.hget(k.meta, "total")
-        for c in candidates:
-            pipe.hget(k.headline(c), "cluster_id")
-        exact_raw, total, *assigned = pipe.execute()
-        exact = {key: as_text(v) for key, v in zip(exact_keys, exact_raw or []) if v} if exact_keys else {}
+        args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
+                len(candidates), *candidates, len(tokens), *tokens]
+        exact_raw, total, assigned, clusters, needed, df = self._load(keys=[k.exact, k.meta, k.df], args=args)
+        exact = {key: as_text(v) for key, v in zip(exact_keys, exact_raw) if v}
         assignment = {c: as_text(v) for c, v in zip(candidates, assigned) if v}
-        wanted = sorted(set(exact.values()) | set(assignment.values()))
-        pipe = self.client.pipeline(transaction=False)
-        for cid in wanted:
-            pipe.hmget(k.cluster(cid), ["size", "rep_id", "rep_tokens"])
-            pipe.hgetall(k.cluster_tokens(cid))
-        raw = pipe.execute()
         profiles = {}
-        for i, cid in enumerate(wanted):
-            (size, rep_id, rep_tokens), counts = raw[2 * i], raw[2 * i + 1]
-            if size is None:
-                continue
-            profiles[cid] = ClusterProfile(cid, int(size), {as_text(t): int(n) for t, n in counts.items()}, as_text(rep_id),
-                                           tuple(json.loads(rep_tokens)))
-        needed = sorted(set(tokens).union(*(p.counts for p in profiles.values())))
-        counts = self.client.hmget(k.df, needed) if needed else []
-        return Snapshot(df={t: int(n) for t, n in zip(needed, counts) if n}, total=int(total or 0), exact=exact,
+        for cid, size, rep_id, rep_tokens, counts_json in clusters:
+            cid = as_text(cid)
+            counts = json.loads(counts_json)
+            profiles[cid] = ClusterProfile(cid, int(size), counts, as_text(rep_id), tuple(json.loads(rep_tokens)))
+        return Snapshot(df={as_text(t): int(n) for t, n in zip(needed, df) if n}, total=int(total), exact=exact,
                         assignment=assignment, profiles=profiles)
 
     def stage(self, pipe, outcome: BatchOutcome, now: float | None = None) -> None:
         """Queue the writes of `outcome` on a transaction pipeline (the caller adds its own and executes)."""
         k, now = self.keys, now or time.time()
+        df: dict[str, int] = {}
         for toks in outcome.tokens.values():
             for t in set(toks):
-                pipe.hincrby(k.df, t, 1)
-        if outcome.tokens:
-            pipe.hincrby(k.meta, "total", len(outcome.tokens))
-        for key, cid in outcome.exact_keys.items():
-            pipe.hsetnx(k.exact, exact_field(key), cid)
-        for d in outcome.decisions:
-            if d.cluster_id is None:
-                pipe.hset(k.headline(d.headline_id), mapping={"status": "rejected", "reason": d.reason})
-                continue
-            pipe.hset(k.headline(d.headline_id), mapping={"status": "clustered", "cluster_id": d.cluster_id,
-                                                          "reason": d.reason, "score": round(d.score, 4),
-                                                          "clustered_at": now})
-            for t in set(outcome.tokens[d.headline_id]):
-                pipe.hincrby(k.cluster_tokens(d.cluster_id), t, 1)
-            pipe.hset(k.cluster_members(d.cluster_id), d.headline_id, round(d.score, 4))
-            if d.created:
-                pipe.hsetnx(k.cluster(d.cluster_id), "first_seen", now)
-        for cid, prof in outcome.profiles.items():
-            pipe.hset(k.cluster(cid), mapping={"size": prof.size, "rep_id": prof.representative_id,
-                                                "rep_tokens": json.dumps(prof.representative_tokens),
-                                                "last_seen": now})
-            pipe.zadd(k.clusters, {cid: now})
+                df[t] = df.get(t, 0) + 1
+        decisions = [[d.headline_id, d.cluster_id or "", d.reason, round(d.score, 4), d.created,
+                      sorted(set(outcome.tokens[d.headline_id])) if d.cluster_id else []]
+                     for d in outcome.decisions]
+        profiles = [[cid, p.size, p.representative_id, json.dumps(p.representative_tokens)]
+                    for cid, p in outcome.profiles.items()]
+        doc = {"df": df, "counted": len(outcome.tokens), "decisions": decisions, "profiles": profiles,
+               "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
+        self._commit(keys=[k.df, k.meta, k.exact, k.clusters],
+                     args=[k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False)], client=pipe)
 
     def commit(self, outcome: BatchOutcome) -> None:
         pipe = self.client.pipeline(transaction=True)

@@ -1,40 +1,53 @@
 -- Atomic insert-and-query over time-bucketed band hashes: for each entry in order, collect the ids that share
--- a band in any bucket of the window, then add the entry to the current bucket. A headline processed twice is
--- not added twice. KEYS: bucket hashes, current first. ARGV: ttl, bands per entry, entry count, then per
--- entry its id followed by its band fields.
-local ttl, bands, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- a band in any bucket of the window, then add the entry to the current bucket, unless the current bucket
+-- already holds a headline with the very same signature (it shares every band: re-sends and re-scrapes
+-- would otherwise pile up in every band). A headline processed twice is not added twice.
+-- KEYS: bucket hashes, current first. ARGV: ttl, bands per entry, band field length, entry count, then per
+-- entry its id and its band fields concatenated. Returns, per entry, the found ids joined by commas.
+local ttl, bands, flen, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local MAX_IDS_BYTES = 4096 -- a band shared by very many headlines keeps only its most recent ids
-local out, pos = {}, 4
+local out, pos = {}, 5
 for _ = 1, count do
-  local id = ARGV[pos]
-  pos = pos + 1
-  local seen, found = {}, {}
-  for _ = 1, bands do
-    local field = ARGV[pos]
-    pos = pos + 1
+  local id, packed = ARGV[pos], ARGV[pos + 1]
+  pos = pos + 2
+  local fields = {}
+  for b = 1, bands do fields[b] = string.sub(packed, (b - 1) * flen + 1, b * flen) end
+  local seen, found, in_current, twin = {}, {}, {}, false
+  for b = 1, bands do
     for k = 1, #KEYS do
-      local ids = redis.call('HGET', KEYS[k], field)
+      local ids = redis.call('HGET', KEYS[k], fields[b])
       if ids then
         for other in string.gmatch(ids, '[^,]+') do
-          if other ~= id and not seen[other] then
-            seen[other] = true
-            found[#found + 1] = other
+          if other ~= id then
+            if not seen[other] then
+              seen[other] = true
+              found[#found + 1] = other
+            end
+            if k == 1 then
+              local n = (in_current[other] or 0) + 1
+              in_current[other] = n
+              if n == bands then twin = true end
+            end
           end
         end
       end
     end
-    local current = redis.call('HGET', KEYS[1], field)
-    if not current then
-      redis.call('HSET', KEYS[1], field, id .. ',')
-    elseif not string.find(',' .. current, ',' .. id .. ',', 1, true) then
-      current = current .. id .. ','
-      if #current > MAX_IDS_BYTES then
-        current = string.sub(current, string.find(current, ',', #current - math.floor(MAX_IDS_BYTES / 2), true) + 1)
+  end
+  if not twin then
+    for b = 1, bands do
+      local current = redis.call('HGET', KEYS[1], fields[b])
+      if not current then
+        redis.call('HSET', KEYS[1], fields[b], id .. ',')
+      elseif not string.find(',' .. current, ',' .. id .. ',', 1, true) then
+        current = current .. id .. ','
+        if #current > MAX_IDS_BYTES then
+          current = string.sub(current, string.find(current, ',', #current - math.floor(MAX_IDS_BYTES / 2), true) + 1)
+        end
+        redis.call('HSET', KEYS[1], fields[b], current)
       end
-      redis.call('HSET', KEYS[1], field, current)
     end
   end
-  out[#out + 1] = found
+  out[#out + 1] = table.concat(found, ',') -- one bulk string: far cheaper for the client to parse
 end
 redis.call('EXPIRE', KEYS[1], ttl)
 return out

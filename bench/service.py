@@ -1,0 +1,94 @@
+"""The service end to end: batch HTTP posts -> clusters assigned, bundled Redis, API and workers as separate
+processes (as `headline-dedup api` / `worker` run them), on this machine."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Sequence
+
+import redis
+import requests
+
+from bench.data import Row
+from headline_dedup.storage.embedded import EmbeddedRedis
+from headline_dedup.storage.keys import INGEST_GROUP, Keys
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def stack(workers: int):
+    """Bundled redis-server, `headline-dedup api` and N `headline-dedup worker` processes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedRedis(Path(tmp) / "redis").start()
+        port = _free_port()
+        env = {**os.environ, "REDIS_URL": server.url, "HEADLINE_DEDUP_PORT": str(port),
+               "HEADLINE_DEDUP_MAX_BACKLOG": str(10**7)}
+        exe = [sys.executable, "-m", "headline_dedup.cli.main"]
+        procs = [subprocess.Popen(exe + ["api", "--threads", "8"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        procs += [subprocess.Popen(exe + ["worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL) for _ in range(workers)]
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the service did not become ready")
+                time.sleep(0.1)
+            yield url, redis.Redis.from_url(server.url)
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            server.stop()
+
+
+def run(rows: Sequence[Row], workers: int, batch: int) -> dict:
+    """Post `rows` in batches of `batch` (one client), wait until every headline is decided."""
+    with stack(workers) as (url, client):
+        keys = Keys()
+        ids: list[str] = []
+        start = time.perf_counter()
+        with requests.Session() as session:
+            for i in range(0, len(rows), batch):
+                body = {"headlines": [{"id": r.id, "text": r.text, "source": r.source} for r in rows[i:i + batch]]}
+                resp = session.post(f"{url}/v1/headlines", json=body, timeout=120)
+                resp.raise_for_status()
+                ids += [h["id"] for h in resp.json()["headlines"]]
+        posted = time.perf_counter() - start
+        while client.xlen(keys.ingest) or client.xpending(keys.ingest, INGEST_GROUP)["pending"]:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        pipe = client.pipeline(transaction=False)
+        for hid in ids:
+            pipe.hmget(keys.headline(hid), ["received_at", "clustered_at", "status"])
+        lat = sorted((float(c) - float(r)) * 1000 for r, c, s in pipe.execute() if c)
+        info = client.info("memory")
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+    return {"workers": workers, "batch": batch, "headlines": len(rows), "seconds": elapsed,
+            "post_seconds": posted, "per_second": len(rows) / elapsed, "clustered": len(lat),
+            "latency_ms_p50": q[49], "latency_ms_p99": q[98], "redis_used_memory": info["used_memory"]}

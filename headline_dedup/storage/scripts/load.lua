@@ -1,0 +1,51 @@
+-- Everything deciding a batch needs, in one round trip. KEYS: exact, meta, df. ARGV: headline key prefix,
+-- cluster key prefix, then three counted lists: exact-key fields, candidate headline ids, batch tokens.
+-- Returns {exact cluster ids, total, candidate cluster ids, clusters, needed tokens, their df}; a cluster is
+-- {id, size, rep_id, rep_tokens, token counts as a JSON object}.
+local hpre, cpre = ARGV[1], ARGV[2]
+local pos = 3
+local function list()
+  local n, out = tonumber(ARGV[pos]), {}
+  for i = 1, n do out[i] = ARGV[pos + i] end
+  pos = pos + n + 1
+  return out
+end
+local fields, cands, tokens = list(), list(), list()
+local function hmget(key, names)
+  local out = {}
+  for i = 1, #names, 1000 do -- stay below Lua's unpack limit
+    local chunk = {}
+    for j = i, math.min(i + 999, #names) do chunk[#chunk + 1] = names[j] end
+    local got = redis.call('HMGET', key, unpack(chunk))
+    for j = 1, #got do out[#out + 1] = got[j] end
+  end
+  return out
+end
+local exact = #fields > 0 and hmget(KEYS[1], fields) or {}
+local total = redis.call('HGET', KEYS[2], 'total') or '0'
+local assigned, wanted, order = {}, {}, {}
+local function want(cid)
+  if cid and not wanted[cid] then wanted[cid] = true; order[#order + 1] = cid end
+end
+for i = 1, #exact do want(exact[i]) end
+for i = 1, #cands do
+  assigned[i] = redis.call('HGET', hpre .. cands[i], 'cluster_id') or false
+  want(assigned[i])
+end
+local clusters, needed, seen = {}, {}, {}
+for i = 1, #tokens do if not seen[tokens[i]] then seen[tokens[i]] = true; needed[#needed + 1] = tokens[i] end end
+for _, cid in ipairs(order) do
+  local meta = redis.call('HMGET', cpre .. cid, 'size', 'rep_id', 'rep_tokens')
+  if meta[1] then
+    local flat, counts = redis.call('HGETALL', cpre .. cid .. ':tok'), {}
+    for j = 1, #flat, 2 do
+      local t = flat[j]
+      counts[t] = tonumber(flat[j + 1])
+      if not seen[t] then seen[t] = true; needed[#needed + 1] = t end
+    end
+    -- JSON strings rather than nested replies: one bulk string each is far cheaper for the client to parse
+    clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', cjson.encode(counts)}
+  end
+end
+local df = #needed > 0 and hmget(KEYS[3], needed) or {}
+return {exact, total, assigned, clusters, needed, df}
