@@ -66,3 +66,20 @@ def test_batch_with_one_bad_item_is_rejected_whole(stack):
     r = http.post("/v1/headlines", json={"headlines": [{"text": "Bon titre ici"}, {"text": "  "}]})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "headlines.1.text"
     assert client.get("{hd:default}:seq") is None
+
+
+def test_service_clusters_equal_the_offline_cluster_command(stack, seed_headlines):
+    from headline_dedup.feeds import FeedRow
+    from headline_dedup.offline import cluster_rows, memory_engine
+
+    http, _ = stack
+    for i in range(0, len(seed_headlines), 20):  # several posts, as `headline-dedup ingest` does
+        body = {"headlines": [{"id": str(j), "text": t} for j, t in enumerate(seed_headlines[i:i + 20], i)]}
+        assert http.post("/v1/headlines?wait=20", json=body).status_code == 202
+    page = http.get("/v1/clusters?members=true&limit=500").get_json()
+    served = sorted(sorted(m["text"] for m in c["members"]) for c in page["clusters"])
+    rows = [FeedRow(str(i), t) for i, t in enumerate(seed_headlines)]
+    groups: dict[str, list[str]] = {}
+    for row, d in cluster_rows(rows, memory_engine()):
+        groups.setdefault(d.cluster_id, []).append(row.text)
+    assert served == sorted(sorted(g) for g in groups.values())
