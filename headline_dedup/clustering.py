@@ -74,6 +74,7 @@ class Decision:
     representative_changed: bool = False
     match: Match | None = None
     runner_up: tuple[str, float] | None = None
+    cluster_size: int = 0  # the cluster's size once this headline is in it
 
 
 def profile_coverage(tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity) -> float:

@@ -119,10 +119,11 @@ class Engine:
         self.policy.update_representative(prof, h.id, n.tokens, rarity)
         best_other = runner_up if match is None else (None, match.score)
         return Decision(h.id, cid, reason, 1.0, created=True, representative_changed=True, match=match,
-                        runner_up=best_other if best_other and best_other[0] else runner_up)
+                        runner_up=best_other if best_other and best_other[0] else runner_up,
+                        cluster_size=prof.size)
 
     def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity) -> Decision:
         prof.add(n.tokens)
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
-                        runner_up=runner_up)
+                        runner_up=runner_up, cluster_size=prof.size)

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
                                   description="External Redis 6.2+; unset: start the bundled redis-server")
     data_dir: Path = Field(Path("var/redis"), description="Data directory of the bundled Redis (AOF)")
     appendfsync: str = Field("everysec", pattern="^(everysec|always)$", description="Bundled Redis AOF fsync")
+    redis_max_connections: int = Field(1000, ge=10, description="Connection pool size per process (each open "
+                                                                 "event stream holds one connection)")
     key_prefix: str = Field("hd", description="Prefix of every Redis key")
     namespace: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key namespace (hash tag)")
 
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Request body limit")
     max_wait_seconds: float = Field(30, ge=0, description="Upper bound of ?wait=")
     max_backlog: int = Field(200_000, ge=1, description="Ingest stream length past which POSTs get 503")
+
+    sse_heartbeat_seconds: float = Field(15, gt=0, description="Comment line sent on idle event streams")
 
     # Worker
     worker_batch: int = Field(500, ge=1, description="Messages read per batch")

@@ -5,8 +5,8 @@ import redis
 from flask import Flask, jsonify
 
 from headline_dedup.settings import Settings
-from service import clusters, context, errors, headlines, health
-from service.openapi import spec
+from service import clusters, context, errors, events, headlines, health
+from service.openapi import openapi_document, spec
 
 
 def create_app(settings: Settings, client: redis.Redis) -> Flask:
@@ -17,11 +17,12 @@ def create_app(settings: Settings, client: redis.Redis) -> Flask:
     errors.register(app)
     app.register_blueprint(headlines.bp, url_prefix="/v1")
     app.register_blueprint(clusters.bp, url_prefix="/v1")
+    app.register_blueprint(events.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     spec.register(app)  # also serves /apidoc/openapi.json and its viewers
 
     @app.get("/openapi.json")
     def openapi():
-        return jsonify(spec.spec)
+        return jsonify(openapi_document())
 
     return app

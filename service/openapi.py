@@ -17,3 +17,45 @@ def errors(*codes: int, **ok) -> Response:
 
 # Handlers validate their own bodies (NDJSON, single or batch); spectree only documents them.
 document = spec.validate
+
+
+def openapi_document() -> dict:
+    """spectree's document plus the event payloads: OpenAPI 3.1 `webhooks`, one per event type (also the
+    `data:` of the SSE events of `GET /v1/events`)."""
+    from service.schemas import EVENT_MODELS
+
+    doc = dict(spec.spec)
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    hooks = {}
+    for kind, model in EVENT_MODELS.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+        hooks[kind] = {"post": {
+            "summary": f"{kind} event",
+            "requestBody": {"content": {"application/json": {"schema": {
+                "$ref": f"#/components/schemas/{model.__name__}"}}}},
+            "responses": {"200": {"description": "any 2xx acknowledges the delivery"}}}}
+    doc["webhooks"] = hooks
+    doc.setdefault("paths", {})["/v1/events"] = _events_path()
+    return doc
+
+
+def _events_path() -> dict:
+    from service.schemas import EventQuery
+
+    params = [{"name": name, "in": "query", "required": False, "description": f.description or "",
+               "schema": EventQuery.model_json_schema()["properties"][name]}
+              for name, f in EventQuery.model_fields.items()]
+    params.append({"name": "Last-Event-ID", "in": "header", "required": False,
+                   "description": "resume after this event id", "schema": {"type": "string"}})
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    return {"get": {
+        "summary": "Cluster updates as Server-Sent Events",
+        "description": "`id:` = event id, `event:` = type (or `reset`), `data:` = the JSON payload documented "
+                       "under `webhooks`; `: heartbeat` comments while idle.",
+        "tags": ["events"], "parameters": params,
+        "responses": {"200": {"description": "an endless event stream",
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                      "400": {"description": "bad parameter", **error},
+                      "422": {"description": "bad parameter", **error}}}}

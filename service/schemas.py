@@ -143,3 +143,52 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorDetail
+
+
+class EventQuery(BaseModel):
+    since: str | None = Field(None, description="resume after this event id (the Last-Event-ID header wins)")
+    types: str | None = Field(None, description="comma-separated event types")
+    cluster: str | None = Field(None, description="only this cluster's events")
+    min_size: int = Field(0, ge=0, description="only events of clusters at least this large")
+    source: str | None = Field(None, description="only events whose headline comes from this source")
+
+
+# Event payloads (the `data:` of SSE events and the body of webhook deliveries).
+
+class EventHeadline(BaseModel):
+    id: str
+    text: str | None
+    source: str | None
+    score: float
+    reason: str
+
+
+class ClusterCreated(BaseModel):
+    cluster_id: str
+    size: int
+    member: EventHeadline
+
+
+class ClusterUpdated(BaseModel):
+    cluster_id: str
+    size: int
+    member: EventHeadline = Field(description="the new member")
+
+
+class RepresentativeChanged(BaseModel):
+    cluster_id: str
+    size: int
+    representative: EventHeadline
+
+
+class ClusterExpired(BaseModel):
+    cluster_id: str
+
+
+class HeadlineRejected(BaseModel):
+    headline: EventHeadline
+
+
+EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
+                "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
+                "headline.rejected": HeadlineRejected}

@@ -8,4 +8,4 @@ from service import create_app
 settings = Settings()
 if not settings.redis_url:
     raise ConfigurationError(message="gunicorn needs REDIS_URL (the bundled Redis is for `headline-dedup serve`)")
-app = create_app(settings, redis.Redis.from_url(settings.redis_url))
+app = create_app(settings, redis.Redis.from_url(settings.redis_url, max_connections=settings.redis_max_connections))

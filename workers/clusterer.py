@@ -151,12 +151,12 @@ class Clusterer:
         if d.cluster_id is None:
             events = [("headline.rejected", {"headline": member})]
         elif d.created:
-            events = [("cluster.created", {"cluster_id": d.cluster_id, "member": member})]
+            events = [("cluster.created", {"cluster_id": d.cluster_id, "size": d.cluster_size, "member": member})]
         else:
-            events = [("cluster.updated", {"cluster_id": d.cluster_id, "member": member})]
+            events = [("cluster.updated", {"cluster_id": d.cluster_id, "size": d.cluster_size, "member": member})]
             if d.representative_changed:
                 events.append(("cluster.representative_changed",
-                               {"cluster_id": d.cluster_id, "representative": member}))
+                               {"cluster_id": d.cluster_id, "size": d.cluster_size, "representative": member}))
         for kind, payload in events:
             self._stage_event(pipe, kind, payload)
 

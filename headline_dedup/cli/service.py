@@ -43,10 +43,11 @@ def connect(settings: Settings):
 
     from headline_dedup.storage.embedded import EmbeddedRedis
 
+    pool = {"max_connections": settings.redis_max_connections}
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url), None
+        return redis.Redis.from_url(settings.redis_url, **pool), None
     server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
-    return redis.Redis.from_url(server.url), server
+    return redis.Redis.from_url(server.url, **pool), server
 
 
 def cmd_serve(args, settings: Settings) -> int:

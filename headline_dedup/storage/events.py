@@ -1,0 +1,93 @@
+"""Reading the events stream for subscribers: resume after an id, filters, and the reset rule."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import redis
+
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
+
+EVENT_TYPES = ("cluster.created", "cluster.updated", "cluster.representative_changed", "cluster.expired",
+               "headline.rejected")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str  # the events stream entry id (SSE `id:`, webhook-id)
+    type: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    types: frozenset[str] = frozenset()
+    cluster: str | None = None
+    min_size: int = 0
+    source: str | None = None
+
+    def accepts(self, e: Event) -> bool:
+        if self.types and e.type not in self.types:
+            return False
+        if self.cluster and e.data.get("cluster_id") != self.cluster:
+            return False
+        if self.min_size and e.data.get("size", 0) < self.min_size:
+            return False
+        if self.source:
+            who = e.data.get("member") or e.data.get("representative") or e.data.get("headline") or {}
+            if who.get("source") != self.source:
+                return False
+        return True
+
+
+def _parse(entry) -> Event:
+    eid, f = entry
+    f = {as_text(k): as_text(v) for k, v in f.items()}
+    return Event(as_text(eid), f.get("type", ""), json.loads(f.get("data") or "{}"))
+
+
+STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+
+
+def _id_tuple(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class EventLog:
+    def __init__(self, client: redis.Redis, keys: Keys):
+        self.client, self.keys = client, keys
+
+    def last_id(self) -> str:
+        """The newest entry id ("0-0" when empty): reading after it gives only what comes next."""
+        last = self.client.xrevrange(self.keys.events, count=1)
+        return as_text(last[0][0]) if last else "0-0"
+
+    def trimmed_past(self, after: str) -> bool:
+        """Whether entries following `after` may have been trimmed away (the oldest kept entry is newer): a
+        subscriber resuming there must resync. "0-0" asks for whatever is kept and never needs it."""
+        if _id_tuple(after) == (0, 0):
+            return False
+        first = self.client.xrange(self.keys.events, count=1)
+        return bool(first) and _id_tuple(as_text(first[0][0])) > _id_tuple(after)
+
+    def read(self, after: str, count: int, block_ms: int | None) -> list[Event]:
+        """Up to `count` entries after `after`, waiting up to `block_ms` (None: do not wait)."""
+        resp = self.client.xread({self.keys.events: after}, count=count, block=block_ms)
+        return [_parse(e) for e in resp[0][1]] if resp else []
+
+    def follow(self, after: str, flt: EventFilter, block_ms: int, batch: int = 100) -> Iterator[Event | None]:
+        """Events after `after` that pass `flt`, forever; None each time `block_ms` passes with nothing new
+        (the caller's heartbeat). Memory stays bounded by `batch` entries."""
+        while True:
+            events = self.read(after, batch, block_ms)
+            if not events:
+                yield None
+                continue
+            for e in events:
+                after = e.id
+                if flt.accepts(e):
+                    yield e

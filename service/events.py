@@ -1,0 +1,65 @@
+"""`GET /v1/events`: cluster updates as Server-Sent Events, resumable.
+
+`id:` is the events stream entry id, `event:` the type, `data:` the JSON payload. A reconnect with
+`Last-Event-ID` (or `?since=`) resumes right after that id, so nothing within retention is missed or repeated.
+When the id is older than what the stream still holds, a `reset` event tells the client to resync from
+`GET /v1/clusters`; the stream then continues from the newest entry. Idle streams get a `: heartbeat` comment.
+Each connection reads at most 100 entries at a time (bounded memory) and holds one server thread.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from headline_dedup.errors import InvalidRequest
+from headline_dedup.storage.events import EVENT_TYPES, STREAM_ID, EventFilter, EventLog
+from service.context import services
+from service.schemas import EventQuery
+
+bp = Blueprint("events", __name__)
+
+
+def _filter(q: EventQuery) -> EventFilter:
+    types = frozenset(t for t in (q.types or "").split(",") if t)
+    unknown = types - set(EVENT_TYPES)
+    if unknown:
+        raise InvalidRequest("invalid_parameter", f"unknown event types: {sorted(unknown)}", "types")
+    return EventFilter(types, q.cluster, q.min_size, q.source)
+
+
+def _frame(event_id: str, kind: str, data: dict) -> str:
+    return f"id: {event_id}\nevent: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@bp.get("/events")
+def events():
+    """Server-Sent Events of cluster updates. Documented by hand in `service.openapi` (spectree's wrapper would
+    consume the stream)."""
+    q = EventQuery.model_validate(request.args.to_dict())
+    flt = _filter(q)
+    svc = services()
+    log = EventLog(svc.client, svc.keys)
+    since = request.headers.get("Last-Event-ID") or q.since
+    if since is not None and not STREAM_ID.match(since):
+        raise InvalidRequest("invalid_parameter", "Last-Event-ID / since is a stream id like 1700000000000-0",
+                             "since")
+    block_ms = int(svc.settings.sse_heartbeat_seconds * 1000)
+
+    # Decided before the response starts, so that a Redis failure is still a clean 503.
+    opening = [": connected\n\n"]
+    after = since
+    if after is None:
+        after = log.last_id()
+    elif log.trimmed_past(after):
+        after = log.last_id()
+        opening.insert(0, _frame(after, "reset", {"reason": "events after this id were trimmed",
+                                                  "resync": "/v1/clusters"}))
+
+    def stream():
+        yield from opening
+        for e in log.follow(after, flt, block_ms):
+            yield ": heartbeat\n\n" if e is None else _frame(e.id, e.type, e.data)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)

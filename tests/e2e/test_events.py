@@ -1,0 +1,133 @@
+"""Server-Sent Events through a real threaded HTTP server, with a real worker producing the events."""
+import threading
+import time
+
+import pytest
+import redis
+import requests
+from werkzeug.serving import make_server
+
+from headline_dedup.cli.sse_client import parse
+from headline_dedup.settings import Settings
+from headline_dedup.storage.events import EventLog
+from headline_dedup.storage.keys import Keys
+from service import create_app
+from tests.integration.helpers import dev_rows, running_workers, submit, wait_until_decided
+
+SETTINGS = Settings(worker_block_ms=50, sse_heartbeat_seconds=0.5)
+
+
+@pytest.fixture
+def live(redis_client, redis_server):
+    # Its own client with the service's pool size: every open stream holds a connection.
+    app = create_app(SETTINGS, redis.Redis.from_url(redis_server.url, max_connections=1000))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.server_port}", redis_client
+    server.shutdown()
+    t.join(5)
+
+
+def _events(url, headers=None, params=None):
+    resp = requests.get(f"{url}/v1/events", headers=headers or {}, params=params, stream=True, timeout=30)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+    return resp, parse(resp.iter_lines(decode_unicode=True))
+
+
+def _all_ids(client):
+    return [e[0].decode() for e in client.xrange(Keys().events)]
+
+
+def test_cut_off_subscriber_resumes_with_last_event_id_exactly_once_in_order(live):
+    url, client = live
+    ids = submit(client, SETTINGS, dev_rows(1000))
+    with running_workers(client, SETTINGS, 1):
+        wait_until_decided(client, SETTINGS, ids)
+    expected = _all_ids(client)
+    assert len(expected) >= 1000
+    got = []
+    resp, stream = _events(url, params={"since": "0-0"})
+    for e in stream:  # cut off in the middle
+        if e.id:
+            got.append(e.id)
+        if len(got) == len(expected) // 2:
+            break
+    resp.close()
+    resp, stream = _events(url, headers={"Last-Event-ID": got[-1]})
+    for e in stream:
+        if e.id:
+            got.append(e.id)
+        if got[-1] == expected[-1]:
+            break
+    resp.close()
+    assert got == expected
+
+
+def test_200_concurrent_subscribers_each_receive_every_event(live):
+    url, client = live
+    n, ready, results = 200, threading.Barrier(201, timeout=60), {}
+    done = threading.Event()
+    last = {}
+
+    def subscriber(i):
+        resp, stream = _events(url)
+        got = []
+        try:
+            for e in stream:
+                if e.event == "comment" and not got and i not in results:
+                    results[i] = got
+                    ready.wait()
+                if e.id:
+                    got.append(e.id)
+                if done.is_set() and got and got[-1] == last["id"]:
+                    return
+        finally:
+            resp.close()
+
+    threads = [threading.Thread(target=subscriber, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    ready.wait()  # every subscriber is connected
+    ids = submit(client, SETTINGS, dev_rows(1000))
+    with running_workers(client, SETTINGS, 1):
+        wait_until_decided(client, SETTINGS, ids)
+    expected = _all_ids(client)
+    last["id"] = expected[-1]
+    done.set()
+    for t in threads:
+        t.join(60)
+    assert len(results) == n
+    assert all(got == expected for got in results.values())
+
+
+def test_resuming_from_a_trimmed_id_gets_a_reset(live):
+    url, client = live
+    keys = Keys()
+    for i in range(10):
+        client.xadd(keys.events, {"type": "cluster.created", "data": "{}"}, id=f"{1000 + i}-0")
+    client.xtrim(keys.events, maxlen=5, approximate=False)
+    resp, stream = _events(url, headers={"Last-Event-ID": "1001-0"})
+    first = next(stream)
+    resp.close()
+    assert first.event == "reset" and first.data["resync"] == "/v1/clusters" and first.id == "1009-0"
+
+
+def test_filters_and_heartbeat(live):
+    url, client = live
+    keys = Keys()
+    client.xadd(keys.events, {"type": "cluster.updated", "data": '{"cluster_id": "c1", "size": 3}'}, id="1-0")
+    client.xadd(keys.events, {"type": "cluster.created", "data": '{"cluster_id": "c2", "size": 1}'}, id="2-0")
+    client.xadd(keys.events, {"type": "cluster.updated", "data": '{"cluster_id": "c2", "size": 2}'}, id="3-0")
+    resp, stream = _events(url, params={"since": "0-0", "types": "cluster.updated", "min_size": 3})
+    seen = []
+    for e in stream:
+        seen.append(e)
+        if e.event == "comment" and len(seen) > 2:
+            break
+    resp.close()
+    assert [e.id for e in seen if e.id] == ["1-0"]
+    assert any(e.event == "comment" for e in seen[1:])  # heartbeats while idle
+    bad = requests.get(f"{url}/v1/events", params={"types": "nope"}, timeout=5)
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "types"
