@@ -47,6 +47,13 @@ class Settings(BaseSettings):
 
     sse_heartbeat_seconds: float = Field(15, gt=0, description="Comment line sent on idle event streams")
 
+    # Webhooks
+    webhook_allow_private: bool = Field(False, description="Allow webhook URLs on loopback/private addresses")
+    webhook_timeout_seconds: float = Field(5, gt=0, description="Per delivery attempt")
+    webhook_max_attempts: int = Field(8, ge=1, description="Attempts per event before giving up on it")
+    webhook_backoff_seconds: float = Field(2, gt=0, description="First retry delay (doubles each attempt)")
+    webhook_disable_after: int = Field(20, ge=1, description="Consecutive failed attempts that disable a webhook")
+
     # Worker
     worker_batch: int = Field(500, ge=1, description="Messages read per batch")
     worker_block_ms: int = Field(1000, ge=1)

@@ -5,7 +5,7 @@ import redis
 from flask import Flask, jsonify
 
 from headline_dedup.settings import Settings
-from service import clusters, context, errors, events, headlines, health
+from service import clusters, context, errors, events, headlines, health, webhooks
 from service.openapi import openapi_document, spec
 
 
@@ -18,6 +18,7 @@ def create_app(settings: Settings, client: redis.Redis) -> Flask:
     app.register_blueprint(headlines.bp, url_prefix="/v1")
     app.register_blueprint(clusters.bp, url_prefix="/v1")
     app.register_blueprint(events.bp, url_prefix="/v1")
+    app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
     spec.register(app)  # also serves /apidoc/openapi.json and its viewers
 

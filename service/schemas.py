@@ -192,3 +192,45 @@ class HeadlineRejected(BaseModel):
 EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
                 "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
                 "headline.rejected": HeadlineRejected}
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000)
+    types: list[Literal["cluster.created", "cluster.updated", "cluster.representative_changed",
+                        "cluster.expired", "headline.rejected"]] = Field(
+        default_factory=list, description="event types to deliver (empty: all)")
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    types: list[str]
+    active: bool
+    disabled_reason: str | None
+    failures: int = Field(description="consecutive failed attempts")
+    created_at: float
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="whsec_... signing secret: shown only in this response")
+
+
+class WebhookList(BaseModel):
+    webhooks: list[WebhookOut]
+
+
+class DeliveryOut(BaseModel):
+    event_id: str
+    type: str
+    attempt: int
+    status: int | None
+    error: str | None
+    ok: bool
+    at: float
+    ms: float
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryOut]

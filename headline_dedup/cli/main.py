@@ -10,12 +10,13 @@ from headline_dedup.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headline_dedup.cli import offline, service
+    from headline_dedup.cli import offline, service, watch
 
     parser = argparse.ArgumentParser(prog="headline-dedup", description="Newsroom headline deduplication.")
     sub = parser.add_subparsers(dest="command", required=True)
     service.add_parsers(sub)
     offline.add_parsers(sub)
+    watch.add_parsers(sub)
     return parser
 
 

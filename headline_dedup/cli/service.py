@@ -12,7 +12,8 @@ from headline_dedup.settings import Settings
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API and one worker")
+    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API, one worker and the "
+                                     "webhook dispatcher")
     p.add_argument("--host", default=None, help="default HEADLINE_DEDUP_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, default=None, help="default HEADLINE_DEDUP_PORT or 8000")
     p.add_argument("--data-dir", default=None, help="bundled Redis data directory (HEADLINE_DEDUP_DATA_DIR)")
@@ -22,11 +23,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("api", help="the HTTP API alone under gunicorn (gthread), on REDIS_URL or the bundled Redis")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--threads", type=int, default=16, help="gthread threads (streams hold one each)")
+    p.add_argument("--threads", type=int, default=256, help="gthread threads (each open event stream holds one)")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("worker", help="one clustering worker on REDIS_URL or the bundled Redis; stops on SIGTERM")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("dispatcher", help="the webhook dispatcher on REDIS_URL or the bundled Redis")
+    p.set_defaults(func=cmd_dispatcher)
 
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
     p.add_argument("input")
@@ -55,12 +59,15 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from service import create_app
     from workers.clusterer import Clusterer
+    from workers.dispatcher import Dispatcher
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("data_dir", args.data_dir)) if v}
     settings = settings.model_copy(update=overrides)
     client, server = connect(settings)
     worker = Clusterer(client, settings)
-    threads = [threading.Thread(target=worker.run, name="clusterer", daemon=True)]
+    dispatcher = Dispatcher(client, settings)
+    threads = [threading.Thread(target=worker.run, name="clusterer", daemon=True),
+               threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)]
     http = make_server(settings.host, settings.port, create_app(settings, client), threaded=True)
     threads.append(threading.Thread(target=http.serve_forever, name="http", daemon=True))
     for t in threads:
@@ -78,6 +85,7 @@ def cmd_serve(args, settings: Settings) -> int:
         pass
     finally:
         worker.stop()
+        dispatcher.stop()
         http.shutdown()
         threads[0].join(timeout=10)
         if server:
@@ -114,6 +122,18 @@ def cmd_api(args, settings: Settings) -> int:
 
 def cmd_worker(args, settings: Settings) -> int:
     from workers.clusterer import run_until_signalled
+
+    client, server = connect(settings)
+    try:
+        run_until_signalled(client, settings)
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
+def cmd_dispatcher(args, settings: Settings) -> int:
+    from workers.dispatcher import run_until_signalled
 
     client, server = connect(settings)
     try:

@@ -43,7 +43,8 @@ class EventFilter:
         return True
 
 
-def _parse(entry) -> Event:
+def parse_entry(entry) -> Event:
+    """An Event from an (id, fields) stream entry."""
     eid, f = entry
     f = {as_text(k): as_text(v) for k, v in f.items()}
     return Event(as_text(eid), f.get("type", ""), json.loads(f.get("data") or "{}"))
@@ -77,7 +78,7 @@ class EventLog:
     def read(self, after: str, count: int, block_ms: int | None) -> list[Event]:
         """Up to `count` entries after `after`, waiting up to `block_ms` (None: do not wait)."""
         resp = self.client.xread({self.keys.events: after}, count=count, block=block_ms)
-        return [_parse(e) for e in resp[0][1]] if resp else []
+        return [parse_entry(e) for e in resp[0][1]] if resp else []
 
     def follow(self, after: str, flt: EventFilter, block_ms: int, batch: int = 100) -> Iterator[Event | None]:
         """Events after `after` that pass `flt`, forever; None each time `block_ms` passes with nothing new

@@ -18,6 +18,9 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:c:<id>:m             | hash   | member headline id -> join score                               |
 | {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |
 | {t}:lock                 | string | the clustering lock (fencing token)                            |
+| {t}:wh                   | hash   | webhook id -> JSON (url, types, secret, state, failures)       |
+| {t}:wh:<id>:log          | list   | the webhook's latest deliveries (newest first, capped)         |
+| {t}:wh:retry             | zset   | pending redeliveries (JSON job) by due time                    |
 | {t}:hb:<worker>          | string | worker heartbeat, expires                                      |
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 INGEST_GROUP = "clusterers"
+DISPATCH_GROUP = "dispatchers"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class Keys:
     df = property(lambda self: self._k("df"))
     clusters = property(lambda self: self._k("clusters"))
     lock = property(lambda self: self._k("lock"))
+    webhooks = property(lambda self: self._k("wh"))
+    webhook_retries = property(lambda self: self._k("wh", "retry"))
+
+    def webhook_log(self, webhook_id: str) -> str:
+        return self._k("wh", webhook_id, "log")
 
     def idem(self, key: str) -> str:
         return self._k("idem", key)

@@ -1,0 +1,107 @@
+"""Webhook subscriptions and their delivery log in Redis, and the Standard Webhooks signature."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import time
+from urllib.parse import urlsplit
+
+import redis
+
+from headline_dedup.errors import InvalidRequest, NotFound
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
+
+LOG_LENGTH = 100
+PUBLIC_FIELDS = ("id", "url", "types", "active", "disabled_reason", "failures", "created_at")
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature` value: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` (Standard Webhooks; the
+    key is the base64 part of a `whsec_` secret)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def check_destination(url: str, allow_private: bool) -> None:
+    """Refuse URLs that are not http(s) or that resolve to loopback, private, link-local or reserved addresses
+    (SSRF), unless `allow_private`. Called on registration and again before every delivery (DNS may change)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest("invalid_webhook_url", "webhook url must be http(s)://host/...", "url")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise InvalidRequest("invalid_webhook_url", f"cannot resolve {parts.hostname}", "url") from exc
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if not ip.is_global or ip.is_multicast:
+            raise InvalidRequest("forbidden_webhook_url",
+                                 f"{parts.hostname} resolves to a non-public address ({ip})", "url")
+
+
+class WebhookStore:
+    def __init__(self, client: redis.Redis, keys: Keys):
+        self.client, self.keys = client, keys
+
+    def create(self, url: str, types: list[str]) -> dict:
+        """A new webhook; the returned dict carries the secret (shown this once)."""
+        hook = {"id": "wh_" + secrets.token_hex(8), "url": url, "types": sorted(set(types)), "active": True,
+                "disabled_reason": None, "failures": 0, "created_at": time.time(),
+                "secret": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()}
+        self.client.hset(self.keys.webhooks, hook["id"], json.dumps(hook))
+        return hook
+
+    def all(self) -> list[dict]:
+        return sorted((json.loads(v) for v in self.client.hvals(self.keys.webhooks)), key=lambda h: h["created_at"])
+
+    def get(self, webhook_id: str) -> dict:
+        raw = self.client.hget(self.keys.webhooks, webhook_id)
+        if raw is None:
+            raise NotFound("webhook_not_found", f"no webhook {webhook_id}")
+        return json.loads(raw)
+
+    def delete(self, webhook_id: str) -> None:
+        if not self.client.hdel(self.keys.webhooks, webhook_id):
+            raise NotFound("webhook_not_found", f"no webhook {webhook_id}")
+        self.client.delete(self.keys.webhook_log(webhook_id))
+
+    def record(self, webhook_id: str, entry: dict, success: bool, disable_after: int,
+               disable_reason: str | None = None) -> dict | None:
+        """Log one attempt and update the failure count (reset by a success); disable the webhook after
+        `disable_after` consecutive failures or when `disable_reason` is given. Returns the updated webhook."""
+        log_key = self.keys.webhook_log(webhook_id)
+
+        def update(pipe: redis.client.Pipeline):
+            raw = pipe.hget(self.keys.webhooks, webhook_id)
+            if raw is None:
+                return None
+            hook = json.loads(raw)
+            hook["failures"] = 0 if success else hook["failures"] + 1
+            reason = disable_reason or (f"{hook['failures']} consecutive failed deliveries"
+                                        if hook["failures"] >= disable_after else None)
+            if reason and hook["active"]:
+                hook["active"], hook["disabled_reason"] = False, reason
+            pipe.multi()
+            pipe.hset(self.keys.webhooks, webhook_id, json.dumps(hook))
+            pipe.lpush(log_key, json.dumps(entry))
+            pipe.ltrim(log_key, 0, LOG_LENGTH - 1)
+            return hook
+
+        return self.client.transaction(update, self.keys.webhooks, value_from_callable=True)
+
+    def deliveries(self, webhook_id: str) -> list[dict]:
+        self.get(webhook_id)
+        return [json.loads(as_text(x)) for x in self.client.lrange(self.keys.webhook_log(webhook_id), 0, -1)]
+
+
+def public(hook: dict) -> dict:
+    return {k: hook.get(k) for k in PUBLIC_FIELDS}

@@ -1,0 +1,135 @@
+"""The webhook dispatcher: reads the events stream through its own consumer group and delivers each event to
+every active webhook subscribed to its type, signed (Standard Webhooks), retried with exponential backoff.
+
+At least once: an event is acknowledged once each delivery has succeeded or been scheduled for retry, so a
+crash before that delivers it again (receivers deduplicate by `webhook-id`, the event id). A 410 disables the
+webhook at once; `webhook_disable_after` consecutive failures disable it too.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import redis
+import requests
+
+from headline_dedup.errors import InvalidRequest, NotFound
+from headline_dedup.settings import Settings
+from headline_dedup.storage.events import Event, parse_entry
+from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
+from headline_dedup.storage.webhooks import WebhookStore, check_destination, sign
+from workers.clusterer import RETRYABLE
+
+log = logging.getLogger("headline_dedup.dispatcher")
+
+
+class Dispatcher:
+    def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None):
+        self.client, self.settings = client, settings
+        self.keys = Keys(settings.key_prefix, settings.namespace)
+        self.hooks = WebhookStore(client, self.keys)
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-dispatch"
+        self.stopping = threading.Event()
+        self.session = requests.Session()
+        self.pool = ThreadPoolExecutor(16, thread_name_prefix="webhook")
+        try:  # from now on: events before the first dispatcher ever started are history
+            client.xgroup_create(self.keys.events, DISPATCH_GROUP, id="$", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def run(self) -> None:
+        backoff = 0.1
+        while not self.stopping.is_set():
+            try:
+                self.redeliver_due()
+                resp = self.client.xautoclaim(self.keys.events, DISPATCH_GROUP, self.name,
+                                              self.settings.claim_idle_ms, "0-0", count=100)[1]
+                if not resp:
+                    got = self.client.xreadgroup(DISPATCH_GROUP, self.name, {self.keys.events: ">"}, count=100,
+                                                 block=min(self.settings.worker_block_ms, 500))
+                    resp = got[0][1] if got else []
+                events = [parse_entry(e) for e in resp if e[1]]
+                if events:
+                    self.dispatch(events)
+                backoff = 0.1
+            except RETRYABLE as exc:
+                log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def dispatch(self, events: list[Event]) -> None:
+        """First delivery of each event to each subscribed webhook, then acknowledge the events."""
+        hooks = [h for h in self.hooks.all() if h["active"]]
+        jobs = [(h, e, 1) for e in events for h in hooks if not h["types"] or e.type in h["types"]]
+        list(self.pool.map(lambda job: self._attempt(*job), jobs))
+        self.client.xack(self.keys.events, DISPATCH_GROUP, *[e.id for e in events])
+
+    def redeliver_due(self) -> None:
+        now = time.time()
+        due = self.client.zrangebyscore(self.keys.webhook_retries, "-inf", now, start=0, num=100)
+        jobs = []
+        for raw in due:
+            if not self.client.zrem(self.keys.webhook_retries, raw):
+                continue  # another dispatcher took it
+            job = json.loads(raw)
+            found = self.client.xrange(self.keys.events, min=job["event"], max=job["event"])
+            try:
+                hook = self.hooks.get(job["webhook"])
+            except NotFound:
+                continue  # deleted meanwhile
+            if found and hook["active"]:
+                jobs.append((hook, parse_entry(found[0]), job["attempt"]))
+        list(self.pool.map(lambda job: self._attempt(*job), jobs))
+
+    def _attempt(self, hook: dict, event: Event, attempt: int) -> None:
+        s = self.settings
+        body = json.dumps({"type": event.type, "timestamp": datetime.now(timezone.utc).isoformat(),
+                           "data": event.data}, ensure_ascii=False).encode()
+        ts = int(time.time())
+        headers = {"content-type": "application/json", "webhook-id": event.id, "webhook-timestamp": str(ts),
+                   "webhook-signature": sign(hook["secret"], event.id, ts, body)}
+        status, error = None, None
+        started = time.monotonic()
+        try:
+            check_destination(hook["url"], s.webhook_allow_private)
+            resp = self.session.post(hook["url"], data=body, headers=headers, timeout=s.webhook_timeout_seconds,
+                                     allow_redirects=False)
+            status = resp.status_code
+        except InvalidRequest as exc:
+            error = exc.message
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        ok = status is not None and 200 <= status < 300
+        entry = {"event_id": event.id, "type": event.type, "attempt": attempt, "status": status, "error": error,
+                 "ok": ok, "at": time.time(), "ms": round((time.monotonic() - started) * 1000, 1)}
+        gone = "the receiver answered 410 Gone" if status == 410 else None
+        updated = self.hooks.record(hook["id"], entry, ok, s.webhook_disable_after, gone)
+        if ok or gone or updated is None or not updated["active"]:
+            return
+        if attempt >= s.webhook_max_attempts:
+            log.warning("webhook %s: giving up on event %s after %d attempts", hook["id"], event.id, attempt)
+            return
+        delay = s.webhook_backoff_seconds * 2 ** (attempt - 1)
+        job = json.dumps({"webhook": hook["id"], "event": event.id, "attempt": attempt + 1})
+        self.client.zadd(self.keys.webhook_retries, {job: time.time() + delay})
+
+
+def run_until_signalled(client: redis.Redis, settings: Settings) -> None:
+    import signal
+
+    d = Dispatcher(client, settings)
+    signal.signal(signal.SIGTERM, lambda *_: d.stop())
+    try:
+        d.run()
+    except KeyboardInterrupt:
+        pass
