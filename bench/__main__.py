@@ -42,7 +42,22 @@ def run_service(size: int, out_dir: Path) -> Path:
     return report.write("service", {"size": size, "offline_per_second": offline_rate, "runs": runs}, md, out_dir)
 
 
-BENCHMARKS = {"offline": run_offline, "service": run_service}
+def run_events(size: int, out_dir: Path) -> Path:
+    from bench import events
+
+    n = min(size, 4000)
+    r = events.run(data.scrape(n), rate=200, subscribers=50)
+    md = (f"# POST -> SSE event latency ({n:,} headlines at {r['rate_target']:.0f}/s, "
+          f"{r['subscribers']} subscribers)\n\n")
+    md += report.table(["rate achieved", "deliveries", "p50 ms", "p99 ms", "max ms"], [[
+        f"{r['rate_actual']:.0f}/s", f"{r['deliveries']:,} / {r['expected_deliveries']:,}",
+        f"{r['latency_ms_p50']:.0f}", f"{r['latency_ms_p99']:.0f}", f"{r['latency_ms_max']:.0f}"]])
+    md += ("\nBundled Redis, `headline-dedup api` (gunicorn gthread), one `worker`; latency from just before the "
+           "POST to the subscriber reading the event (`cluster.created`/`cluster.updated`).\n")
+    return report.write("events", r, md, out_dir)
+
+
+BENCHMARKS = {"offline": run_offline, "service": run_service, "events": run_events}
 
 
 def main(argv: list[str] | None = None) -> int:

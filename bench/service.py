@@ -39,7 +39,7 @@ def stack(workers: int):
         env = {**os.environ, "REDIS_URL": server.url, "HEADLINE_DEDUP_PORT": str(port),
                "HEADLINE_DEDUP_MAX_BACKLOG": str(10**7)}
         exe = [sys.executable, "-m", "headline_dedup.cli.main"]
-        procs = [subprocess.Popen(exe + ["api", "--threads", "8"], cwd=ROOT, env=env,
+        procs = [subprocess.Popen(exe + ["api"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
         procs += [subprocess.Popen(exe + ["worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL) for _ in range(workers)]
