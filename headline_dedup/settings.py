@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(5, ge=1, description="Deliveries before a message goes to the dead letters")
     lock_ttl_ms: int = Field(10_000, ge=100, description="Clustering lock lifetime (a dead worker's lock frees "
                                                        "after this; a batch must finish well within it)")
+    expiry_interval_seconds: float = Field(60, gt=0, description="How often a worker removes clusters past "
+                                                                  "retention (with a cluster.expired event)")
     heartbeat_ttl: int = Field(15, ge=2, description="Seconds a worker heartbeat stays fresh")
     events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
 

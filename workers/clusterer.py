@@ -49,6 +49,7 @@ class Clusterer:
         index = RedisIndex(client, self.keys, Signer(config.signature), settings.window_hours * 3600)
         self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
         self.stopping = threading.Event()
+        self._next_expiry = 0.0
         ensure_group(client, self.keys)
 
     def run(self) -> None:
@@ -60,6 +61,8 @@ class Clusterer:
                 messages = self._reclaim() or self._read()
                 if messages:
                     self.handle(messages)
+                if time.monotonic() >= self._next_expiry:
+                    self.expire_clusters()
                 backoff = 0.1
             except RETRYABLE as exc:
                 # Nothing was acknowledged: the batch is delivered again once Redis is back.
@@ -69,6 +72,22 @@ class Clusterer:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def expire_clusters(self) -> list[str]:
+        """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
+        clustering lock, so that no batch is writing to them meanwhile)."""
+        self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
+        cutoff = time.time() - self.settings.retention_days * 86400
+        ttl = self.settings.lock_ttl_ms / 1000
+        with self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3):
+            stale = self.store.stale_clusters(cutoff, limit=1000)
+            if stale:
+                pipe = self.client.pipeline(transaction=True)
+                self.store.stage_expiry(pipe, stale)
+                for cid in stale:
+                    self._stage_event(pipe, "cluster.expired", {"cluster_id": cid})
+                pipe.execute()
+        return stale
 
     def _read(self):
         resp = self.client.xreadgroup(INGEST_GROUP, self.name, {self.keys.ingest: ">"},

@@ -73,3 +73,16 @@ class RedisStore:
         if self.extra_writes:
             self.extra_writes(pipe, outcome)
         pipe.execute()
+
+    def stale_clusters(self, cutoff: float, limit: int) -> list[str]:
+        """Clusters not updated since `cutoff` (epoch seconds), oldest first."""
+        return [as_text(c) for c in self.client.zrangebyscore(self.keys.clusters, "-inf", cutoff, start=0,
+                                                               num=limit)]
+
+    def stage_expiry(self, pipe, cluster_ids: Sequence[str]) -> None:
+        """Queue the removal of clusters past retention (their headlines expire on their own TTL)."""
+        k = self.keys
+        for cid in cluster_ids:
+            pipe.delete(k.cluster(cid), k.cluster_tokens(cid), k.cluster_members(cid))
+        if cluster_ids:
+            pipe.zrem(k.clusters, *cluster_ids)

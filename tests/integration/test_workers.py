@@ -1,4 +1,5 @@
 """Workers on real Redis: parallel workers, crashes (SIGKILL), a Redis restart, dead letters."""
+import json
 import os
 import signal
 import subprocess
@@ -118,3 +119,21 @@ def test_bundled_redis_restart_loses_nothing_acknowledged(tmp_path):
         finally:
             client.close()
             server.stop()
+
+
+def test_clusters_past_retention_expire_with_an_event(redis_client):
+    settings = Settings(retention_days=2 / 86400, expiry_interval_seconds=0.2, **FAST)  # two seconds
+    keys = Keys()
+    ids = submit(redis_client, settings, dev_rows(30))
+    with running_workers(redis_client, settings, 1):
+        hs = wait_until_decided(redis_client, settings, ids)
+        clusters = {h["cluster_id"] for h in hs if h.get("cluster_id")}
+        deadline = time.monotonic() + 15
+        while redis_client.zcard(keys.clusters) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert redis_client.zcard(keys.clusters) == 0
+    assert not any(redis_client.exists(keys.cluster(c), keys.cluster_tokens(c), keys.cluster_members(c))
+                   for c in clusters)
+    expired = [json.loads(f[b"data"])["cluster_id"] for _, f in redis_client.xrange(keys.events)
+               if f[b"type"] == b"cluster.expired"]
+    assert sorted(expired) == sorted(clusters)
