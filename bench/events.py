@@ -17,7 +17,7 @@ from headline_dedup.cli.sse_client import parse
 def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> dict:
     with stack(workers=1) as (url, _client):
         sent: dict[str, float] = {}
-        latencies: list[float] = []
+        received: list[tuple[str, float]] = []
         lock = threading.Lock()
         ready = threading.Barrier(subscribers + 1, timeout=60)
         stop = threading.Event()
@@ -33,10 +33,8 @@ def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> 
                         first = False
                         ready.wait()
                     if e.data and (m := e.data.get("member")):
-                        with lock:
-                            t0 = sent.get(m["id"])
-                            if t0 is not None:
-                                latencies.append((now - t0) * 1000)
+                        with lock:  # joined with the send times afterwards: the event may beat the reply
+                            received.append((m["id"], now))
                     if stop.is_set():
                         break
             except requests.RequestException:
@@ -64,10 +62,10 @@ def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> 
                         sent.setdefault(h["id"], t0)
         elapsed = time.perf_counter() - start
         deadline = time.monotonic() + 10
-        while len(latencies) < len(rows) * subscribers and time.monotonic() < deadline:
+        while len(received) < len(rows) * subscribers and time.monotonic() < deadline:
             time.sleep(0.1)
         stop.set()
-    lat = sorted(latencies)
+    lat = sorted((t - sent[hid]) * 1000 for hid, t in received if hid in sent)
     q = statistics.quantiles(lat, n=100)
     return {"headlines": len(rows), "rate_target": rate, "rate_actual": len(rows) / elapsed,
             "subscribers": subscribers, "deliveries": len(lat), "expected_deliveries": len(rows) * subscribers,
