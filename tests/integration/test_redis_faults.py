@@ -1,0 +1,40 @@
+"""Redis going away under the API and the worker, and coming back: clean 503s, then recovery without restart."""
+import time
+
+import redis
+
+from headline_dedup.settings import Settings
+from headline_dedup.storage.embedded import EmbeddedRedis
+from service import create_app
+from tests.integration.helpers import running_workers, wait_until_decided
+
+
+def test_redis_lost_mid_traffic_gives_503_json_then_recovers(tmp_path):
+    server = EmbeddedRedis(tmp_path / "r", appendfsync="always").start()
+    client = redis.Redis.from_url(server.url, socket_timeout=2, socket_connect_timeout=2)
+    settings = Settings(worker_block_ms=50)
+    http = create_app(settings, client).test_client()
+    try:
+        first = http.post("/v1/headlines", json={"id": "a", "text": "Zone euro: la croissance cale"})
+        assert first.status_code == 202
+        with running_workers(client, settings, 1):
+            server.kill()  # a crash, mid-traffic
+            for path in ("/v1/stats", "/v1/clusters", "/readyz"):
+                r = http.get(path)
+                assert r.status_code == 503 and r.get_json()["error"]["code"] == "storage_unavailable", path
+                assert r.headers["Retry-After"]
+            r = http.post("/v1/headlines", json={"id": "b", "text": "Zone euro: la croissance a calé"})
+            assert r.status_code == 503
+            server = EmbeddedRedis(tmp_path / "r", appendfsync="always").start()  # same data, same socket
+            deadline = time.monotonic() + 10
+            while http.get("/v1/stats").status_code != 200:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            r = http.post("/v1/headlines?wait=10", json={"id": "b", "text": "Zone euro: la croissance a calé"})
+            assert r.status_code == 202
+            ids = ["1", r.get_json()["headlines"][0]["id"]]
+            hs = wait_until_decided(client, settings, ids, timeout=30)  # the worker recovered on its own
+        assert hs[0]["cluster_id"] == hs[1]["cluster_id"]
+    finally:
+        client.close()
+        server.stop()
