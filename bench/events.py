@@ -15,7 +15,7 @@ from headline_dedup.cli.sse_client import parse
 
 
 def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> dict:
-    with stack(workers=1) as (url, _client):
+    with stack(workers=1) as (url, _client, auth):
         sent: dict[str, float] = {}
         received: list[tuple[str, float]] = []
         lock = threading.Lock()
@@ -24,7 +24,7 @@ def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> 
 
         def subscriber():
             resp = requests.get(f"{url}/v1/events", params={"types": "cluster.created,cluster.updated"},
-                                stream=True, timeout=(5, 30))
+                                headers=auth, stream=True, timeout=(5, 30))
             first = True
             try:
                 for e in parse(resp.iter_lines(decode_unicode=True)):
@@ -50,6 +50,7 @@ def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> 
         interval = batch / rate
         start = time.perf_counter()
         with requests.Session() as s:
+            s.headers.update(auth)
             for n, i in enumerate(range(0, len(rows), batch)):
                 delay = start + n * interval - time.perf_counter()
                 if delay > 0:

@@ -18,6 +18,7 @@ import redis
 import requests
 
 from bench.data import Row
+from headline_dedup import apikeys
 from headline_dedup.storage.embedded import EmbeddedRedis
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 
@@ -36,8 +37,10 @@ def stack(workers: int):
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp) / "redis").start()
         port = _free_port()
+        key, entry = apikeys.generate("bench", ["admin"])
         env = {**os.environ, "REDIS_URL": server.url, "HEADLINE_DEDUP_PORT": str(port),
-               "HEADLINE_DEDUP_MAX_BACKLOG": str(10**7)}
+               "HEADLINE_DEDUP_MAX_BACKLOG": str(10**7), "HEADLINE_DEDUP_API_KEYS": entry,
+               "HEADLINE_DEDUP_AUTH_DISABLED": "false"}
         exe = [sys.executable, "-m", "headline_dedup.cli.main"]
         procs = [subprocess.Popen(exe + ["api"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
@@ -55,7 +58,7 @@ def stack(workers: int):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the service did not become ready")
                 time.sleep(0.1)
-            yield url, redis.Redis.from_url(server.url)
+            yield url, redis.Redis.from_url(server.url), {"Authorization": f"Bearer {key}"}
         finally:
             for p in procs:
                 p.send_signal(signal.SIGTERM)
@@ -69,11 +72,12 @@ def stack(workers: int):
 
 def run(rows: Sequence[Row], workers: int, batch: int) -> dict:
     """Post `rows` in batches of `batch` (one client), wait until every headline is decided."""
-    with stack(workers) as (url, client):
+    with stack(workers) as (url, client, auth):
         keys = Keys()
         ids: list[str] = []
         start = time.perf_counter()
         with requests.Session() as session:
+            session.headers.update(auth)
             for i in range(0, len(rows), batch):
                 body = {"headlines": [{"id": r.id, "text": r.text, "source": r.source} for r in rows[i:i + batch]]}
                 resp = session.post(f"{url}/v1/headlines", json=body, timeout=120)

@@ -63,3 +63,15 @@ class Overloaded(HeadlineDedupError):
     def __init__(self, code: str | None = None, message: str = "", retry_after: int = 1):
         super().__init__(code, message)
         self.retry_after = retry_after
+
+
+class Unauthenticated(HeadlineDedupError):
+    """No API key, or one that is not configured."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(HeadlineDedupError):
+    """A valid API key without the scope the request needs."""
+
+    code = "forbidden"

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     retention_days: float = Field(14, gt=0, description="Headlines and clusters stay readable this long")
 
     # API
+    auth_disabled: bool = Field(False, description="Serve without API keys (only when explicitly set)")
+    api_keys: str | None = Field(None, description="name:scope+scope:sha256hex entries, comma-separated")
+    api_keys_file: Path | None = Field(None, description="The same entries, one per line")
+    api_key: str | None = Field(None, description="The key `ingest` and `watch` send (client side)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_batch: int = Field(1000, ge=1, description="Headlines per POST")

@@ -4,17 +4,25 @@ from __future__ import annotations
 import redis
 from flask import Flask, jsonify
 
+from headline_dedup import apikeys
+from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
-from service import clusters, context, errors, events, headlines, health, webhooks
+from service import auth, clusters, context, errors, events, headlines, health, webhooks
 from service.openapi import openapi_document, spec
 
 
-def create_app(settings: Settings, client: redis.Redis) -> Flask:
+def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None = None) -> Flask:
+    """The API on `client`. Requests need API keys from `keyring` (default: the configured keys) unless
+    `settings.auth_disabled`."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     app.extensions[context.EXTENSION] = context.build(settings, client)
     errors.register(app)
+    if settings.auth_disabled:
+        auth.install(app, None)
+    else:
+        auth.install(app, keyring or KeyRing(apikeys.load(settings.api_keys, settings.api_keys_file)))
     app.register_blueprint(headlines.bp, url_prefix="/v1")
     app.register_blueprint(clusters.bp, url_prefix="/v1")
     app.register_blueprint(events.bp, url_prefix="/v1")

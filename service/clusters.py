@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.normalize import fold_accents
+from service.auth import requires
 from service.context import services
 from service.openapi import document, errors
 from service.schemas import ClusterOut, ClusterPage, ClusterQuery, DeadLetterPage, StatsOut
@@ -25,6 +26,7 @@ def _fold(text: str) -> str:
 
 
 @bp.get("/clusters")
+@requires("read")
 @document(query=ClusterQuery, resp=errors(400, 422, HTTP_200=ClusterPage), tags=["clusters"],
           skip_validation=True)
 def list_clusters():
@@ -56,6 +58,7 @@ def list_clusters():
 
 
 @bp.get("/clusters/<cid>")
+@requires("read")
 @document(resp=errors(404, HTTP_200=ClusterOut), tags=["clusters"])
 def get_cluster(cid: str):
     """One cluster with its representative and members (join scores included)."""
@@ -66,6 +69,7 @@ def get_cluster(cid: str):
 
 
 @bp.get("/stats")
+@requires("read")
 @document(resp=errors(HTTP_200=StatsOut), tags=["operations"])
 def stats():
     """Counts: headlines, clusters, ingest backlog and pending, dead letters, events."""
@@ -73,6 +77,7 @@ def stats():
 
 
 @bp.get("/dead-letters")
+@requires("read")
 @document(resp=errors(400, HTTP_200=DeadLetterPage), tags=["operations"])
 def dead_letters():
     """Messages that failed `max_deliveries` times, with their error, oldest first."""

@@ -6,10 +6,11 @@ from flask import Flask, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from headline_dedup.errors import (HeadlineDedupError, InvalidHeadline, InvalidRequest, NotFound, Overloaded,
-                                   StorageUnavailable)
+from headline_dedup.errors import (Forbidden, HeadlineDedupError, InvalidHeadline, InvalidRequest, NotFound,
+                                   Overloaded, StorageUnavailable, Unauthenticated)
 
-STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Overloaded: 503, StorageUnavailable: 503}
+STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Overloaded: 503, StorageUnavailable: 503,
+          Unauthenticated: 401, Forbidden: 403}
 
 
 def error_body(code: str, message: str, field: str | None = None):
@@ -26,6 +27,9 @@ def register(app: Flask) -> None:
         resp = jsonify(error_body(exc.code, exc.message, exc.field))
         if isinstance(exc, Overloaded):
             resp.headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Unauthenticated):
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="headline-dedup"'
+
         return resp, status
 
     @app.errorhandler(ValidationError)

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from headline_dedup.errors import InvalidRequest
 from headline_dedup.storage.events import EVENT_TYPES, STREAM_ID, EventFilter, EventLog
+from service.auth import requires
 from service.context import services
 from service.schemas import EventQuery
 
@@ -33,6 +34,7 @@ def _frame(event_id: str, kind: str, data: dict) -> str:
 
 
 @bp.get("/events")
+@requires("read")
 def events():
     """Server-Sent Events of cluster updates. Documented by hand in `service.openapi` (spectree's wrapper would
     consume the stream)."""

@@ -13,6 +13,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from headline_dedup.errors import InvalidHeadline, InvalidRequest, NotFound
 from headline_dedup.ports import Headline
+from service.auth import requires
 from service.context import services
 from service.openapi import document, errors
 from service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
@@ -70,6 +71,7 @@ def read_headlines(ids: list[str], wait: float = 0.0) -> list[dict]:
 
 
 @bp.post("/headlines")
+@requires("ingest")
 @document(json=BatchIn, resp=errors(400, 413, 415, 422, 503, HTTP_202=IngestOut), tags=["headlines"],
           skip_validation=True)
 def post_headlines():
@@ -84,6 +86,7 @@ def post_headlines():
 
 
 @bp.get("/headlines/<hid>")
+@requires("read")
 @document(resp=errors(404, HTTP_200=HeadlineOut), tags=["headlines"])
 def get_headline(hid: str):
     """A headline: status queued | clustered | rejected | dead, and its cluster."""
@@ -91,6 +94,7 @@ def get_headline(hid: str):
 
 
 @bp.post("/match")
+@requires("read")
 @document(json=MatchIn, resp=errors(400, 415, 422, 503, HTTP_200=MatchOut), tags=["headlines"],
           skip_validation=True)
 def match():

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from headline_dedup.errors import InvalidRequest
 from headline_dedup.storage.webhooks import WebhookStore, check_destination, public
+from service.auth import requires
 from service.context import services
 from service.openapi import document, errors
 from service.schemas import DeliveryList, WebhookCreated, WebhookIn, WebhookList, WebhookOut
@@ -18,6 +19,7 @@ def _store() -> WebhookStore:
 
 
 @bp.post("/webhooks")
+@requires("admin")
 @document(json=WebhookIn, resp=errors(400, 415, 422, HTTP_201=WebhookCreated), tags=["webhooks"],
           skip_validation=True)
 def create_webhook():
@@ -36,6 +38,7 @@ def create_webhook():
 
 
 @bp.get("/webhooks")
+@requires("admin")
 @document(resp=errors(HTTP_200=WebhookList), tags=["webhooks"])
 def list_webhooks():
     """Registered webhooks (secrets are never shown again)."""
@@ -43,6 +46,7 @@ def list_webhooks():
 
 
 @bp.get("/webhooks/<webhook_id>")
+@requires("admin")
 @document(resp=errors(404, HTTP_200=WebhookOut), tags=["webhooks"])
 def get_webhook(webhook_id: str):
     """One webhook: active or disabled (and why), consecutive failures."""
@@ -50,6 +54,7 @@ def get_webhook(webhook_id: str):
 
 
 @bp.delete("/webhooks/<webhook_id>")
+@requires("admin")
 @document(resp=errors(404), tags=["webhooks"])
 def delete_webhook(webhook_id: str):
     """Remove a webhook and its delivery log."""
@@ -58,6 +63,7 @@ def delete_webhook(webhook_id: str):
 
 
 @bp.get("/webhooks/<webhook_id>/deliveries")
+@requires("admin")
 @document(resp=errors(404, HTTP_200=DeliveryList), tags=["webhooks"])
 def deliveries(webhook_id: str):
     """The latest delivery attempts (newest first): event, attempt, HTTP status or error."""

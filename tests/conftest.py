@@ -1,9 +1,14 @@
 """Shared fixtures: the shared data sets (fail, never skip, when missing)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# The API tests talk without keys unless they test authentication itself (tests/e2e/test_auth.py), which
+# configures keys explicitly; Settings() read in tests therefore has auth off by explicit configuration.
+os.environ.setdefault("HEADLINE_DEDUP_AUTH_DISABLED", "true")
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

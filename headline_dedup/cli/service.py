@@ -32,6 +32,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dispatcher", help="the webhook dispatcher on REDIS_URL or the bundled Redis")
     p.set_defaults(func=cmd_dispatcher)
 
+    p = sub.add_parser("keygen", help="make an API key and the (hashed) configuration entry that admits it")
+    p.add_argument("--name", default="client")
+    p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, admin")
+    p.set_defaults(func=cmd_keygen)
+
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
     p.add_argument("input")
     p.add_argument("--url", default="http://127.0.0.1:8000")
@@ -54,6 +59,33 @@ def connect(settings: Settings):
     return redis.Redis.from_url(server.url, **pool), server
 
 
+def keyring_for(settings: Settings):
+    """(key ring, generated key): the configured API keys; with none (and auth not disabled) a fresh admin
+    key for this run, printed once. (None, None) when authentication is disabled."""
+    from headline_dedup import apikeys
+
+    if settings.auth_disabled:
+        print("authentication is DISABLED (HEADLINE_DEDUP_AUTH_DISABLED)", flush=True)
+        return None, None
+    ring = apikeys.KeyRing(apikeys.load(settings.api_keys, settings.api_keys_file))
+    if ring.keys:
+        return ring, None
+    key, entry = apikeys.generate("local", ["admin"])
+    ring.add(apikeys.parse(entry)[0])
+    print(f"API key for this run (admin): {key}\n  (configure keys with HEADLINE_DEDUP_API_KEYS; "
+          f"`headline-dedup keygen` makes them)", flush=True)
+    return ring, key
+
+
+def cmd_keygen(args, settings: Settings) -> int:
+    from headline_dedup import apikeys
+
+    key, entry = apikeys.generate(args.name, args.scopes.split(","))
+    print(f"key (give it to the client; it is not stored): {key}")
+    print(f"entry (add to HEADLINE_DEDUP_API_KEYS or the keys file): {entry}")
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from werkzeug.serving import make_server
 
@@ -68,7 +100,8 @@ def cmd_serve(args, settings: Settings) -> int:
     dispatcher = Dispatcher(client, settings)
     threads = [threading.Thread(target=worker.run, name="clusterer", daemon=True),
                threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)]
-    http = make_server(settings.host, settings.port, create_app(settings, client), threaded=True)
+    keyring, generated = keyring_for(settings)
+    http = make_server(settings.host, settings.port, create_app(settings, client, keyring), threaded=True)
     threads.append(threading.Thread(target=http.serve_forever, name="http", daemon=True))
     for t in threads:
         t.start()
@@ -78,7 +111,7 @@ def cmd_serve(args, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if args.ingest:
-            _ingest_and_show(args.ingest, f"http://{settings.host}:{settings.port}")
+            _ingest_and_show(args.ingest, f"http://{settings.host}:{settings.port}", generated or settings.api_key)
         while not stop.is_set():
             stop.wait(0.5)
     except KeyboardInterrupt:
@@ -101,6 +134,7 @@ def cmd_api(args, settings: Settings) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     settings = settings.model_copy(update=overrides)
     client, server = connect(settings)
+    keyring, _ = keyring_for(settings)
 
     class _Gunicorn(BaseApplication):
         def load_config(self):
@@ -110,7 +144,7 @@ def cmd_api(args, settings: Settings) -> int:
             self.cfg.set("workers", 1)
 
         def load(self):
-            return create_app(settings, client)
+            return create_app(settings, client, keyring)
 
     try:
         _Gunicorn().run()
@@ -144,19 +178,20 @@ def cmd_dispatcher(args, settings: Settings) -> int:
     return 0
 
 
-def _ingest_and_show(path: str, url: str) -> None:
+def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
     import requests
 
-    ids = post_feed(path, url, "title", "row", 500)
+    auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    ids = post_feed(path, url, "title", "row", 500, api_key)
     time.sleep(0.2)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        stats = requests.get(f"{url}/v1/stats", timeout=10).json()
+        stats = requests.get(f"{url}/v1/stats", headers=auth, timeout=10).json()
         if stats["backlog"] == 0:
             break
         time.sleep(0.1)
     clusters = requests.get(f"{url}/v1/clusters", params={"min_size": 2, "members": "true", "limit": 500},
-                            timeout=10).json()["clusters"]
+                            headers=auth, timeout=10).json()["clusters"]
     print(f"ingested {len(ids)} headlines; clusters with variants:")
     for c in clusters:
         print(f"  {c['id']} ({c['size']}): {c['representative']['text']}")
@@ -165,7 +200,8 @@ def _ingest_and_show(path: str, url: str) -> None:
     print("Ctrl-C to stop.", flush=True)
 
 
-def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int) -> list[str]:
+def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int,
+              api_key: str | None = None) -> list[str]:
     """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order."""
     import requests
 
@@ -174,6 +210,8 @@ def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size:
 
     ids: list[str] = []
     with open_input(path) as stream, requests.Session() as session, progress_bar() as bar:
+        if api_key:
+            session.headers["Authorization"] = f"Bearer {api_key}"
         rows = [r for r in read_feed(stream, text_column, id_column) if r.text.strip()]
         task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
@@ -188,6 +226,6 @@ def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size)
+    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size, settings.api_key)
     print(f"posted {len(ids)} headlines")
     return 0

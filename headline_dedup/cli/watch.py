@@ -40,6 +40,8 @@ def cmd_watch(args, settings: Settings) -> int:
     params = {k: v for k, v in (("types", args.types), ("min_size", args.min_size or None)) if v}
     while True:
         headers = {"Last-Event-ID": last_id} if last_id else {}
+        if settings.api_key:
+            headers["Authorization"] = f"Bearer {settings.api_key}"
         try:
             with requests.get(f"{args.url}/v1/events", params=params, headers=headers, stream=True,
                               timeout=(5, 60)) as resp:
