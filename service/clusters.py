@@ -15,10 +15,7 @@ SCAN_LIMIT = 5_000  # clusters examined per page when filters drop most of them
 
 
 def _query() -> ClusterQuery:
-    args = request.args.to_dict()
-    if "members" in args:
-        args["members"] = args["members"].lower() in ("1", "true", "yes")
-    return ClusterQuery.model_validate(args)
+    return ClusterQuery.model_validate(request.args.to_dict())
 
 
 def _fold(text: str) -> str:

@@ -47,4 +47,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error_body(code, exc.description or exc.name)), exc.code
+        resp = jsonify(error_body(code, exc.description or exc.name))
+        for name, value in exc.get_headers():  # e.g. Allow on 405
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp, exc.code

@@ -4,17 +4,21 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from service.context import services
+from service.openapi import document, errors
+from service.schemas import HealthOut, ReadyOut
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@document(resp=errors(HTTP_200=HealthOut), tags=["operations"])
 def healthz():
     """The process is alive."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@document(resp=errors(HTTP_200=ReadyOut, HTTP_503=ReadyOut), tags=["operations"])
 def readyz():
     """Redis answers and at least one worker heartbeat is fresh."""
     svc = services()

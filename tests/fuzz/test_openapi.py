@@ -1,0 +1,27 @@
+"""Schemathesis against /openapi.json, in process (WSGI) on real Redis: no 5xx, every response as documented."""
+import os
+import threading
+
+import redis
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from headline_dedup.settings import Settings
+from service import create_app
+from tests.conftest import start_session_redis
+from workers.clusterer import Clusterer
+
+SERVER = start_session_redis("fuzz")
+CLIENT = redis.Redis.from_url(SERVER.url)
+SETTINGS = Settings(max_wait_seconds=0.2, worker_block_ms=50, webhook_allow_private=True)
+APP = create_app(SETTINGS, CLIENT)
+WORKER = Clusterer(CLIENT, SETTINGS, name="fuzz")  # a real worker: headlines get clustered, /readyz is ready
+threading.Thread(target=WORKER.run, daemon=True).start()
+# The event stream never ends: it is exercised by tests/e2e/test_events.py instead.
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP).exclude(path="/v1/events")
+
+
+@schema.parametrize()
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_openapi_document(case):
+    case.call_and_validate()
