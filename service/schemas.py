@@ -210,8 +210,10 @@ EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpd
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[A-Za-z0-9._~%-]+(:[0-9]{1,5})?(/\S*)?$",
-                     description="http(s) URL; loopback and private addresses are refused unless allowed")
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[A-Za-z0-9._~%-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
+                             r"|[1-9][0-9]{0,3}|0))?(/\S*)?$",
+                     description="http(s) URL with a host name or IPv4 address (no IPv6 literal); "
+                                 "loopback and private addresses are refused unless allowed")
     types: list[Literal["cluster.created", "cluster.updated", "cluster.representative_changed",
                         "cluster.expired", "headline.rejected"]] = Field(
         default_factory=list, description="event types to deliver (empty: all)")

@@ -32,20 +32,24 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def check_destination(url: str, allow_private: bool) -> None:
     """Refuse URLs that are not http(s) or that resolve to loopback, private, link-local or reserved addresses
     (SSRF), unless `allow_private`. Called on registration and again before every delivery (DNS may change)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme, parts.hostname, parts.port  # these parse (and may reject) it
+    except ValueError:
+        scheme = host = port = None
+    if scheme not in ("http", "https") or not host:
         raise InvalidRequest("invalid_webhook_url", "webhook url must be http(s)://host/...", "url")
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise InvalidRequest("invalid_webhook_url", f"cannot resolve {parts.hostname}", "url") from exc
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidRequest("invalid_webhook_url", f"cannot resolve {host}", "url") from exc
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])
         if not ip.is_global or ip.is_multicast:
             raise InvalidRequest("forbidden_webhook_url",
-                                 f"{parts.hostname} resolves to a non-public address ({ip})", "url")
+                                 f"{host} resolves to a non-public address ({ip})", "url")
 
 
 class WebhookStore:

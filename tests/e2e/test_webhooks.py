@@ -113,7 +113,9 @@ def test_410_disables_the_webhook(stack):
 
 def test_private_addresses_are_refused_unless_allowed(redis_client):
     http = create_app(Settings(), redis_client).test_client()
-    for url in ("http://127.0.0.1:9/x", "http://10.0.0.5/x", "http://169.254.169.254/latest", "ftp://x/y"):
+    for url in ("http://127.0.0.1:9/x", "http://10.0.0.5/x", "http://169.254.169.254/latest", "http://localhost/x"):
         r = http.post("/v1/webhooks", json={"url": url})
-        assert r.status_code == 400 and r.get_json()["error"]["field"] == "url", url
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "forbidden_webhook_url", url
+    r = http.post("/v1/webhooks", json={"url": "ftp://example.org/x"})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "url"
     assert http.get("/v1/webhooks").get_json()["webhooks"] == []
