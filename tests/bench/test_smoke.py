@@ -15,7 +15,9 @@ def test_offline_benchmark_smoke(tmp_path):
 
 def test_service_and_events_benchmarks_smoke(tmp_path):
     shared("fr-headlines-scrape/all_headlines.tsv.gz")
-    assert main(["service", "events", "--smoke", "--out", str(tmp_path)]) == 0
+    assert main(["service", "events", "durability", "--smoke", "--out", str(tmp_path)]) == 0
+    durability = json.loads((tmp_path / "durability.json").read_text())
+    assert all(r["lost"] == 0 for r in durability["runs"] if r["appendfsync"] == "always")
     service = json.loads((tmp_path / "service.json").read_text())
     assert {(r["workers"], r["batch"]) for r in service["runs"]} == {(w, b) for w in (1, 2) for b in (1000, 100, 1)}
     assert all(r["clustered"] == r["headlines"] for r in service["runs"])

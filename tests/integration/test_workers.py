@@ -1,6 +1,7 @@
 """Workers on real Redis: parallel workers, crashes (SIGKILL), a Redis restart, dead letters."""
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -82,6 +83,34 @@ def test_worker_killed_mid_batch_loses_and_repeats_nothing(redis_client, redis_s
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     _assert_each_clustered_once(redis_client, settings, ids)
+
+
+def test_worker_sigkilled_at_random_points_over_20_runs(redis_client, redis_server):
+    settings = Settings(worker_batch=25, **{**FAST, "lock_ttl_ms": 500})
+    env = {"HEADLINE_DEDUP_WORKER_BATCH": "25", "HEADLINE_DEDUP_CLAIM_IDLE_MS": "1000",
+           "HEADLINE_DEDUP_LOCK_TTL_MS": "500", "HEADLINE_DEDUP_WORKER_BLOCK_MS": "50"}
+    rows, keys, rng = dev_rows(2400), Keys(), random.Random(20)
+    ids, cut_off = [], 0
+    for run in range(20):
+        ids += submit(redis_client, settings, rows[run * 120:(run + 1) * 120])  # fresh work for each run
+        proc = _worker_process(redis_server.url, env)
+        deadline = time.monotonic() + 30
+        before = int(redis_client.hget(keys.meta, "total") or 0)
+        while int(redis_client.hget(keys.meta, "total") or 0) == before and time.monotonic() < deadline:
+            time.sleep(0.002)  # it is working ...
+        time.sleep(rng.uniform(0, 0.1))  # ... then dies anywhere: reading, deciding, committing, idle
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        cut_off += redis_client.xpending(keys.ingest, INGEST_GROUP)["pending"] > 0
+    assert cut_off >= 5  # many kills did land inside a batch
+    proc = _worker_process(redis_server.url, env)
+    try:
+        wait_until_decided(redis_client, settings, ids, timeout=120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    _assert_each_clustered_once(redis_client, settings, ids)
+    print(f"20 SIGKILLs, {cut_off} inside a batch; {len(ids)} headlines, each clustered once")
 
 
 def test_poison_message_goes_to_the_dead_letters_and_the_rest_flows(redis_client):
