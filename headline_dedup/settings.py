@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="The key `ingest` and `watch` send (client side)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    rate_limit: str = Field("6000/minute", description="Requests per API key (or address) and window, "
+                                                        "e.g. 100/second; empty: no limit")
     max_batch: int = Field(1000, ge=1, description="Headlines per POST")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Request body limit")
     max_wait_seconds: float = Field(30, ge=0, description="Upper bound of ?wait=")

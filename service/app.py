@@ -7,7 +7,7 @@ from flask import Flask, jsonify
 from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
-from service import auth, clusters, context, errors, events, headlines, health, webhooks
+from service import auth, clusters, context, errors, events, headlines, health, ratelimit, webhooks
 from service.openapi import openapi_document, spec
 
 
@@ -19,6 +19,8 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app.json.ensure_ascii = False
     app.extensions[context.EXTENSION] = context.build(settings, client)
     errors.register(app)
+    services = app.extensions[context.EXTENSION]
+    ratelimit.install(app, settings, client, services.keys)
     if settings.auth_disabled:
         auth.install(app, None)
     else:

@@ -10,9 +10,14 @@ spec = SpecTree("flask", title="headline-dedup", version="1", path="apidoc", nam
                 description="Newsroom headline deduplication: post headlines, read story clusters.")
 
 
+ALWAYS = (401, 403, 429, 503)  # missing key, missing scope, rate limit, storage unavailable
+
+
 def errors(*codes: int, **ok) -> Response:
-    """A spectree Response with the given success models and the JSON error body for each error code."""
-    return Response(**ok, **{f"HTTP_{c}": ErrorOut for c in codes})
+    """A spectree Response with the given success models and the JSON error body for each error code (plus
+    the ones any route may answer)."""
+    statuses = {f"HTTP_{c}": ErrorOut for c in (*codes, *ALWAYS) if f"HTTP_{c}" not in ok}
+    return Response(**ok, **statuses)
 
 
 # Handlers validate their own bodies (NDJSON, single or batch); spectree only documents them.

@@ -21,6 +21,7 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:wh                   | hash   | webhook id -> JSON (url, types, secret, state, failures)       |
 | {t}:wh:<id>:log          | list   | the webhook's latest deliveries (newest first, capped)         |
 | {t}:wh:retry             | zset   | pending redeliveries (JSON job) by due time                    |
+| LIMITS:{t}:rl/...        | zset   | rate-limit windows (Flask-Limiter's own layout, same hash tag) |
 | {t}:hb:<worker>          | string | worker heartbeat, expires                                      |
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Keys:
     clusters = property(lambda self: self._k("clusters"))
     lock = property(lambda self: self._k("lock"))
     webhooks = property(lambda self: self._k("wh"))
+    rate_limit_prefix = property(lambda self: self._k("rl"))
     webhook_retries = property(lambda self: self._k("wh", "retry"))
 
     def webhook_log(self, webhook_id: str) -> str:

@@ -40,3 +40,16 @@ def test_keys_are_kept_hashed_and_entries_validated():
     assert key not in entry and apikeys.digest(key) in entry
     with pytest.raises(ConfigurationError):
         apikeys.parse("desk:superuser:" + "0" * 64)
+
+
+def test_rate_limit_per_key_is_429_json_with_retry_after(redis_client):
+    (key_a, entry_a), (key_b, entry_b) = apikeys.generate("a", ["read"]), apikeys.generate("b", ["read"])
+    settings = Settings(auth_disabled=False, api_keys=f"{entry_a},{entry_b}", rate_limit="5/minute")
+    client = create_app(settings, redis_client).test_client()
+    a, b = {"Authorization": f"Bearer {key_a}"}, {"Authorization": f"Bearer {key_b}"}
+    assert [client.get("/v1/stats", headers=a).status_code for _ in range(5)] == [200] * 5
+    r = client.get("/v1/stats", headers=a)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "too_many_requests"
+    assert int(r.headers["Retry-After"]) > 0
+    assert client.get("/v1/stats", headers=b).status_code == 200  # another key has its own budget
+    assert client.get("/healthz").status_code == 200  # exempt
