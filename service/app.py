@@ -7,7 +7,8 @@ from flask import Flask, jsonify
 from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
-from service import auth, clusters, context, errors, events, headlines, health, ratelimit, webhooks
+from headline_dedup.storage.webhooks import WebhookStore
+from service import auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, webhooks
 from service.openapi import openapi_document, spec
 
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     errors.register(app)
     services = app.extensions[context.EXTENSION]
     ratelimit.install(app, settings, client, services.keys)
+    metrics.install(app, services.reader, WebhookStore(client, services.keys))
     if settings.auth_disabled:
         auth.install(app, None)
     else:

@@ -1,6 +1,7 @@
 """What the API reads: headlines, clusters, statistics and dead letters, in pipelined round trips."""
 from __future__ import annotations
 
+import time
 from typing import Iterable
 
 import redis
@@ -82,6 +83,14 @@ class Reader:
             pending = 0
         return {"headlines": int(seq or 0), "clusters": clusters, "backlog": backlog, "pending": pending,
                 "dead_letters": dead, "events": events}
+
+    def ingest_lag(self) -> float:
+        """Seconds since the oldest headline still in the ingest stream was queued (0 when empty)."""
+        first = self.client.xrange(self.keys.ingest, count=1)
+        if not first:
+            return 0.0
+        ms = int(as_text(first[0][0]).split("-")[0])
+        return max(0.0, time.time() - ms / 1000)
 
     def dead_letters(self, after: str, limit: int) -> tuple[list[dict], str | None]:
         """Dead-lettered messages (oldest first) after stream id `after`, and the next cursor."""

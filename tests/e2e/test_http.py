@@ -83,3 +83,13 @@ def test_service_clusters_equal_the_offline_cluster_command(stack, seed_headline
     for row, d in cluster_rows(rows, memory_engine()):
         groups.setdefault(d.cluster_id, []).append(row.text)
     assert served == sorted(sorted(g) for g in groups.values())
+
+
+def test_metrics_report_requests_and_pipeline_state(stack):
+    http, _ = stack
+    http.post("/v1/headlines?wait=5", json={"text": "Zone euro: la croissance cale"})
+    text = http.get("/metrics").get_data(as_text=True)
+    assert 'hd_http_requests_total{method="POST",route="/v1/headlines",status="202"}' in text
+    for gauge in ("hd_ingest_backlog", "hd_ingest_pending", "hd_dead_letters", "hd_clusters 1.0",
+                  "hd_ingest_lag_seconds", "hd_webhooks_disabled"):
+        assert gauge in text, gauge

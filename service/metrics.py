@@ -1,0 +1,72 @@
+"""Prometheus `/metrics`: request counts and latency (multiprocess-safe under gunicorn when
+PROMETHEUS_MULTIPROC_DIR is set), and the pipeline's state read from Redis at scrape time (backlog, lag,
+pending, dead letters, clusters, events, webhook health), so every process reports the same truth."""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from spectree import Response as SpecResponse
+
+from headline_dedup.storage.reads import Reader
+from headline_dedup.storage.webhooks import WebhookStore
+from service.openapi import spec
+
+REQUESTS = Counter("hd_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("hd_http_request_seconds", "HTTP request latency (streams: until headers)", ["route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+
+
+class PipelineCollector:
+    """Gauges read from Redis when Prometheus scrapes."""
+
+    def __init__(self, reader: Reader, hooks: WebhookStore):
+        self.reader, self.hooks = reader, hooks
+
+    def collect(self):
+        s = self.reader.stats()
+        for name, value, doc in (("hd_ingest_backlog", s["backlog"], "headlines waiting in the ingest stream"),
+                                 ("hd_ingest_pending", s["pending"], "read by a worker, not yet acknowledged"),
+                                 ("hd_dead_letters", s["dead_letters"], "messages in the dead-letter stream"),
+                                 ("hd_clusters", s["clusters"], "clusters within retention"),
+                                 ("hd_events", s["events"], "entries kept in the events stream"),
+                                 ("hd_ingest_lag_seconds", self.reader.ingest_lag(), "age of the oldest queued headline")):
+            yield GaugeMetricFamily(name, doc, value=value)
+        hooks = self.hooks.all()
+        yield GaugeMetricFamily("hd_webhooks_disabled", "disabled webhooks", value=sum(not h["active"] for h in hooks))
+        yield GaugeMetricFamily("hd_webhook_failing_attempts", "consecutive failed attempts, summed over webhooks",
+                                value=sum(h["failures"] for h in hooks))
+
+
+def install(app: Flask, reader: Reader, hooks: WebhookStore) -> None:
+    pipeline = PipelineCollector(reader, hooks)
+
+    @app.before_request
+    def _start():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(resp):
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(request.method, route, str(resp.status_code)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        return resp
+
+    @app.get("/metrics")
+    @spec.validate(resp=SpecResponse("HTTP_200"), tags=["operations"])
+    def metrics():
+        """Prometheus text exposition."""
+        registry = CollectorRegistry()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry.register(REQUESTS)
+            registry.register(LATENCY)
+        registry.register(pipeline)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
