@@ -15,7 +15,7 @@ from headline_dedup.cli.sse_client import parse
 
 
 def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> dict:
-    with stack(workers=1) as (url, _client, auth):
+    with stack(workers=1) as (url, _client, auth, _):
         sent: dict[str, float] = {}
         received: list[tuple[str, float]] = []
         lock = threading.Lock()

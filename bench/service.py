@@ -12,7 +12,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import redis
 import requests
@@ -29,6 +29,13 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Stack(NamedTuple):
+    url: str
+    client: redis.Redis
+    auth: dict  # the Authorization header of an admin key
+    pids: dict  # process name -> pid
 
 
 @contextmanager
@@ -58,7 +65,9 @@ def stack(workers: int):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the service did not become ready")
                 time.sleep(0.1)
-            yield url, redis.Redis.from_url(server.url), {"Authorization": f"Bearer {key}"}
+            pids = {"redis": server.process.pid, "api": procs[0].pid,
+                    **{f"worker{i + 1}": p.pid for i, p in enumerate(procs[1:])}}
+            yield Stack(url, redis.Redis.from_url(server.url), {"Authorization": f"Bearer {key}"}, pids)
         finally:
             for p in procs:
                 p.send_signal(signal.SIGTERM)
@@ -72,7 +81,7 @@ def stack(workers: int):
 
 def run(rows: Sequence[Row], workers: int, batch: int) -> dict:
     """Post `rows` in batches of `batch` (one client), wait until every headline is decided."""
-    with stack(workers) as (url, client, auth):
+    with stack(workers) as (url, client, auth, _):
         keys = Keys()
         ids: list[str] = []
         start = time.perf_counter()

@@ -1,15 +1,8 @@
-"""`python -m workers`: one clustering worker against REDIS_URL (or the bundled Redis); stops on SIGTERM."""
+"""`python -m workers`: one clustering worker (the same as `headline-dedup worker`)."""
 import logging
+import sys
 
-from headline_dedup.cli.service import connect
-from headline_dedup.settings import Settings
-from workers.clusterer import run_until_signalled
+from headline_dedup.cli.main import main
 
 logging.basicConfig(level=logging.INFO)
-settings = Settings()
-client, server = connect(settings)
-try:
-    run_until_signalled(client, settings)
-finally:
-    if server:
-        server.stop()
+sys.exit(main(["worker"]))

@@ -25,10 +25,9 @@ from headline_dedup.signatures import Signer
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import RedisStore, as_text
+from workers.roles import RETRYABLE, Role
 
 log = logging.getLogger("headline_dedup.worker")
-# Failures of the surroundings, not of the message: the batch stays pending and is retried.
-RETRYABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.exceptions.LockError)
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -39,7 +38,7 @@ def ensure_group(client: redis.Redis, keys: Keys) -> None:
             raise
 
 
-class Clusterer:
+class Clusterer(Role):
     def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None):
         self.client, self.settings = client, settings
         self.keys = Keys(settings.key_prefix, settings.namespace)
@@ -48,30 +47,18 @@ class Clusterer:
         self.store = RedisStore(client, self.keys)
         index = RedisIndex(client, self.keys, Signer(config.signature), settings.window_hours * 3600)
         self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
-        self.stopping = threading.Event()
+        super().__init__()
         self._next_expiry = 0.0
         ensure_group(client, self.keys)
 
-    def run(self) -> None:
-        """Loop until `stop()`; the current batch is finished first (graceful stop)."""
-        backoff = 0.1
-        while not self.stopping.is_set():
-            try:
-                self.client.set(self.keys.heartbeat(self.name), time.time(), ex=self.settings.heartbeat_ttl)
-                messages = self._reclaim() or self._read()
-                if messages:
-                    self.handle(messages)
-                if time.monotonic() >= self._next_expiry:
-                    self.expire_clusters()
-                backoff = 0.1
-            except RETRYABLE as exc:
-                # Nothing was acknowledged: the batch is delivered again once Redis is back.
-                log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def step(self) -> None:
+        """Heartbeat, one batch (reclaimed or new), and now and then the retention sweep."""
+        self.client.set(self.keys.heartbeat(self.name), time.time(), ex=self.settings.heartbeat_ttl)
+        messages = self._reclaim() or self._read()
+        if messages:
+            self.handle(messages)
+        if time.monotonic() >= self._next_expiry:
+            self.expire_clusters()
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
@@ -195,18 +182,3 @@ class Clusterer:
         pipe.xack(self.keys.ingest, INGEST_GROUP, mid)
         pipe.xdel(self.keys.ingest, mid)
         pipe.execute()
-
-
-def run_until_signalled(client: redis.Redis, settings: Settings) -> None:
-    """Run one worker in this thread until SIGTERM or Ctrl-C; the current batch is finished first."""
-    import signal
-
-    from headline_dedup.runtime import tune_gc
-
-    tune_gc()
-    worker = Clusterer(client, settings)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
-    try:
-        worker.run()
-    except KeyboardInterrupt:
-        pass

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -24,18 +23,18 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
 from headline_dedup.storage.webhooks import WebhookStore, check_destination, sign
-from workers.clusterer import RETRYABLE
+from workers.roles import Role
 
 log = logging.getLogger("headline_dedup.dispatcher")
 
 
-class Dispatcher:
+class Dispatcher(Role):
     def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None):
         self.client, self.settings = client, settings
         self.keys = Keys(settings.key_prefix, settings.namespace)
         self.hooks = WebhookStore(client, self.keys)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-dispatch"
-        self.stopping = threading.Event()
+        super().__init__()
         self.session = requests.Session()
         self.pool = ThreadPoolExecutor(16, thread_name_prefix="webhook")
         try:  # from now on: events before the first dispatcher ever started are history
@@ -44,28 +43,18 @@ class Dispatcher:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def run(self) -> None:
-        backoff = 0.1
-        while not self.stopping.is_set():
-            try:
-                self.redeliver_due()
-                resp = self.client.xautoclaim(self.keys.events, DISPATCH_GROUP, self.name,
-                                              self.settings.claim_idle_ms, "0-0", count=100)[1]
-                if not resp:
-                    got = self.client.xreadgroup(DISPATCH_GROUP, self.name, {self.keys.events: ">"}, count=100,
-                                                 block=min(self.settings.worker_block_ms, 500))
-                    resp = got[0][1] if got else []
-                events = [parse_entry(e) for e in resp if e[1]]
-                if events:
-                    self.dispatch(events)
-                backoff = 0.1
-            except RETRYABLE as exc:
-                log.warning("redis unavailable (%s); retrying in %.1f s", exc, backoff)
-                self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-
-    def stop(self) -> None:
-        self.stopping.set()
+    def step(self) -> None:
+        """Due redeliveries, then one batch of events (reclaimed from a dead dispatcher, or new)."""
+        self.redeliver_due()
+        resp = self.client.xautoclaim(self.keys.events, DISPATCH_GROUP, self.name, self.settings.claim_idle_ms,
+                                      "0-0", count=100)[1]
+        if not resp:
+            got = self.client.xreadgroup(DISPATCH_GROUP, self.name, {self.keys.events: ">"}, count=100,
+                                         block=min(self.settings.worker_block_ms, 500))
+            resp = got[0][1] if got else []
+        events = [parse_entry(e) for e in resp if e[1]]
+        if events:
+            self.dispatch(events)
 
     def dispatch(self, events: list[Event]) -> None:
         """First delivery of each event to each subscribed webhook, then acknowledge the events."""
@@ -122,14 +111,3 @@ class Dispatcher:
         delay = s.webhook_backoff_seconds * 2 ** (attempt - 1)
         job = json.dumps({"webhook": hook["id"], "event": event.id, "attempt": attempt + 1})
         self.client.zadd(self.keys.webhook_retries, {job: time.time() + delay})
-
-
-def run_until_signalled(client: redis.Redis, settings: Settings) -> None:
-    import signal
-
-    d = Dispatcher(client, settings)
-    signal.signal(signal.SIGTERM, lambda *_: d.stop())
-    try:
-        d.run()
-    except KeyboardInterrupt:
-        pass

@@ -154,28 +154,31 @@ def cmd_api(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_worker(args, settings: Settings) -> int:
-    from workers.clusterer import run_until_signalled
+def _run_role(settings: Settings, make) -> int:
+    """Run one role (`make(client, settings)`) on REDIS_URL or the bundled Redis until SIGTERM."""
+    from headline_dedup.runtime import tune_gc
+    from workers.roles import run_until_signalled
 
     client, server = connect(settings)
     try:
-        run_until_signalled(client, settings)
+        tune_gc()
+        run_until_signalled(make(client, settings))
     finally:
         if server:
             server.stop()
     return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from workers.clusterer import Clusterer
+
+    return _run_role(settings, Clusterer)
 
 
 def cmd_dispatcher(args, settings: Settings) -> int:
-    from workers.dispatcher import run_until_signalled
+    from workers.dispatcher import Dispatcher
 
-    client, server = connect(settings)
-    try:
-        run_until_signalled(client, settings)
-    finally:
-        if server:
-            server.stop()
-    return 0
+    return _run_role(settings, Dispatcher)
 
 
 def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:

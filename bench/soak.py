@@ -1,0 +1,100 @@
+"""Soak: a steady ingest rate for minutes with 2 workers and SSE subscribers on loopback; errors, throughput,
+RSS of every process and Redis memory sampled over time. `python -m bench.soak [--minutes 10]`."""
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench import data, report
+from bench.service import stack
+from headline_dedup.cli.sse_client import parse
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(minutes: float, rate: float, subscribers: int, batch: int = 50) -> dict:
+    rows = data.scrape(int(minutes * 60 * rate) + batch)
+    errors: list[str] = []
+    received = [0] * subscribers
+    samples: list[dict] = []
+    with stack(workers=2) as st:
+        stop = threading.Event()
+
+        def subscriber(i):
+            try:
+                with requests.get(f"{st.url}/v1/events", headers=st.auth, stream=True, timeout=(5, 60)) as r:
+                    for e in parse(r.iter_lines(decode_unicode=True)):
+                        received[i] += e.id is not None
+                        if stop.is_set():
+                            return
+            except requests.RequestException as exc:
+                if not stop.is_set():
+                    errors.append(f"subscriber {i}: {exc}")
+
+        subs = [threading.Thread(target=subscriber, args=(i,), daemon=True) for i in range(subscribers)]
+        for t in subs:
+            t.start()
+        start, posted, n = time.perf_counter(), 0, 0
+        next_sample = start
+        with requests.Session() as s:
+            s.headers.update(st.auth)
+            while time.perf_counter() - start < minutes * 60:
+                due = start + n * batch / rate
+                if (delay := due - time.perf_counter()) > 0:
+                    time.sleep(delay)
+                chunk = rows[posted:posted + batch]
+                try:
+                    resp = s.post(f"{st.url}/v1/headlines", json={"headlines": [
+                        {"id": f"s{r.id}", "text": r.text, "source": r.source} for r in chunk]}, timeout=30)
+                    if resp.status_code != 202:
+                        errors.append(f"POST {resp.status_code}: {resp.text[:200]}")
+                except requests.RequestException as exc:
+                    errors.append(f"POST: {exc}")
+                posted += len(chunk)
+                n += 1
+                if time.perf_counter() >= next_sample:
+                    info = st.client.info("memory")
+                    samples.append({"t": round(time.perf_counter() - start), "posted": posted,
+                                    "backlog": st.client.xlen("{hd:default}:ingest"),
+                                    "redis_used_mb": info["used_memory"] / 2**20,
+                                    **{f"rss_{k}_mb": rss_mb(p) for k, p in st.pids.items()}})
+                    next_sample += 15
+        elapsed = time.perf_counter() - start
+        deadline = time.monotonic() + 60
+        while st.client.xlen("{hd:default}:ingest") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stats = requests.get(f"{st.url}/v1/stats", headers=st.auth, timeout=10).json()
+        stop.set()
+    return {"minutes": minutes, "rate_target": rate, "posted": posted, "rate_actual": posted / elapsed,
+            "errors": len(errors), "error_samples": errors[:10], "subscribers": subscribers,
+            "events_per_subscriber_min": min(received), "events_per_subscriber_max": max(received),
+            "final_stats": stats, "samples": samples}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.soak")
+    p.add_argument("--minutes", type=float, default=10)
+    p.add_argument("--rate", type=float, default=500)
+    p.add_argument("--subscribers", type=int, default=50)
+    args = p.parse_args()
+    r = run(args.minutes, args.rate, args.subscribers)
+    keys = [k for k in r["samples"][0] if k.startswith(("rss_", "redis_"))] if r["samples"] else []
+    md = (f"# Soak: {args.minutes:g} min at {args.rate:g} headlines/s, 2 workers, {args.subscribers} SSE subscribers\n\n"
+          f"Posted {r['posted']:,} ({r['rate_actual']:.0f}/s), errors {r['errors']}, events per subscriber "
+          f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n")
+    md += report.table(["t (s)", "posted", "backlog", *keys], [
+        [s["t"], f"{s['posted']:,}", s["backlog"], *(f"{s[k]:.0f}" for k in keys)] for s in r["samples"]])
+    print(report.write("soak", r, md).read_text())
+
+
+if __name__ == "__main__":
+    main()
