@@ -57,59 +57,62 @@ def _worker_process(url: str, settings_env: dict) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _worker_env(batch: int, lock_ttl_ms: int) -> dict:
+    return {"HEADLINE_DEDUP_WORKER_BATCH": str(batch), "HEADLINE_DEDUP_CLAIM_IDLE_MS": "1000",
+            "HEADLINE_DEDUP_LOCK_TTL_MS": str(lock_ttl_ms), "HEADLINE_DEDUP_WORKER_BLOCK_MS": "50"}
+
+
+def _kill_when(client, url: str, env: dict, ready, extra_delay: float = 0.0) -> None:
+    """Start a worker process, wait until `ready()` (at most 30 s), wait `extra_delay`, SIGKILL it."""
+    proc = _worker_process(url, env)
+    deadline = time.monotonic() + 30
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(extra_delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _finish_with_one_worker(client, settings, url: str, env: dict, ids: list[str]) -> None:
+    proc = _worker_process(url, env)
+    try:
+        wait_until_decided(client, settings, ids, timeout=120)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    _assert_each_clustered_once(client, settings, ids)
+
+
 def test_worker_killed_mid_batch_loses_and_repeats_nothing(redis_client, redis_server):
-    settings = Settings(worker_batch=100, **FAST)
-    env = {"HEADLINE_DEDUP_WORKER_BATCH": "100", "HEADLINE_DEDUP_CLAIM_IDLE_MS": "1000",
-           "HEADLINE_DEDUP_LOCK_TTL_MS": "2000", "HEADLINE_DEDUP_WORKER_BLOCK_MS": "50"}
-    ids = submit(redis_client, settings, dev_rows(2000))
-    keys = Keys()
+    settings, env = Settings(worker_batch=100, **FAST), _worker_env(100, 2000)
+    ids, keys = submit(redis_client, settings, dev_rows(2000)), Keys()
+
+    def total():
+        return int(redis_client.hget(keys.meta, "total") or 0)
+
     def pending():
         return redis_client.xpending(keys.ingest, INGEST_GROUP)["pending"]
 
     for _ in range(3):  # kill it three times while it holds a batch it has read but not acknowledged
-        proc = _worker_process(redis_server.url, env)
-        deadline = time.monotonic() + 30
-        before = int(redis_client.hget(keys.meta, "total") or 0)
-        while time.monotonic() < deadline and not (
-                int(redis_client.hget(keys.meta, "total") or 0) > before and pending() > 0):
-            time.sleep(0.002)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        before = total()
+        _kill_when(redis_client, redis_server.url, env, lambda: total() > before and pending() > 0)
     assert pending() > 0  # a batch was cut off
-    proc = _worker_process(redis_server.url, env)
-    try:
-        wait_until_decided(redis_client, settings, ids, timeout=90)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
-    _assert_each_clustered_once(redis_client, settings, ids)
+    _finish_with_one_worker(redis_client, settings, redis_server.url, env, ids)
 
 
 def test_worker_sigkilled_at_random_points_over_20_runs(redis_client, redis_server):
-    settings = Settings(worker_batch=25, **{**FAST, "lock_ttl_ms": 500})
-    env = {"HEADLINE_DEDUP_WORKER_BATCH": "25", "HEADLINE_DEDUP_CLAIM_IDLE_MS": "1000",
-           "HEADLINE_DEDUP_LOCK_TTL_MS": "500", "HEADLINE_DEDUP_WORKER_BLOCK_MS": "50"}
+    settings, env = Settings(worker_batch=25, **{**FAST, "lock_ttl_ms": 500}), _worker_env(25, 500)
     rows, keys, rng = dev_rows(2400), Keys(), random.Random(20)
     ids, cut_off = [], 0
     for run in range(20):
         ids += submit(redis_client, settings, rows[run * 120:(run + 1) * 120])  # fresh work for each run
-        proc = _worker_process(redis_server.url, env)
-        deadline = time.monotonic() + 30
         before = int(redis_client.hget(keys.meta, "total") or 0)
-        while int(redis_client.hget(keys.meta, "total") or 0) == before and time.monotonic() < deadline:
-            time.sleep(0.002)  # it is working ...
-        time.sleep(rng.uniform(0, 0.1))  # ... then dies anywhere: reading, deciding, committing, idle
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        # it is working, then dies anywhere: reading, deciding, committing, idle
+        _kill_when(redis_client, redis_server.url, env,
+                   lambda: int(redis_client.hget(keys.meta, "total") or 0) > before, rng.uniform(0, 0.1))
         cut_off += redis_client.xpending(keys.ingest, INGEST_GROUP)["pending"] > 0
     assert cut_off >= 5  # many kills did land inside a batch
-    proc = _worker_process(redis_server.url, env)
-    try:
-        wait_until_decided(redis_client, settings, ids, timeout=120)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
-    _assert_each_clustered_once(redis_client, settings, ids)
+    _finish_with_one_worker(redis_client, settings, redis_server.url, env, ids)
     print(f"20 SIGKILLs, {cut_off} inside a batch; {len(ids)} headlines, each clustered once")
 
 
