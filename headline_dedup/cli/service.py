@@ -120,7 +120,8 @@ def cmd_serve(args, settings: Settings) -> int:
         worker.stop()
         dispatcher.stop()
         http.shutdown()
-        threads[0].join(timeout=10)
+        for t in threads[:2]:  # the clusterer and the dispatcher finish their step
+            t.join(timeout=10)
         if server:
             server.stop()
     return 0
