@@ -50,11 +50,10 @@ def is_core(count: int, size: int) -> bool:
 def _numbers_conflict(mine: set[str], counts: Mapping[str, int], size: int) -> bool:
     """The headline has numbers, the cluster's core has numbers, and they share none: "0.1%" vs "1.1%",
     "6 soldats" vs "3 soldats" are other stories (or other figures) far more often than rewrites."""
-    own = {t for t in mine if t[0].isdigit()}
-    if not own:
+    own = [t for t in mine if t[0].isdigit()]
+    if not own or any(t in counts for t in own):
         return False
-    theirs = {t for t, c in counts.items() if t[0].isdigit() and is_core(c, size)}
-    return bool(theirs) and not (own & set(counts))
+    return any(t[0].isdigit() and is_core(c, size) for t, c in counts.items())
 
 
 def _soft_lookup(token: str, vocabulary: Sequence[str]) -> str | None:
