@@ -1,10 +1,9 @@
 """Through HTTP (the Flask app) with a real worker on real Redis."""
-import threading
-
 import pytest
 
 from headline_dedup.settings import Settings
 from service import create_app
+from tests.integration.helpers import running
 from workers.clusterer import Clusterer
 
 
@@ -12,12 +11,8 @@ from workers.clusterer import Clusterer
 def stack(redis_client):
     settings = Settings(worker_block_ms=50)
     app = create_app(settings, redis_client)
-    worker = Clusterer(redis_client, settings, name="w1")
-    t = threading.Thread(target=worker.run, daemon=True)
-    t.start()
-    yield app.test_client(), redis_client
-    worker.stop()
-    t.join(5)
+    with running(Clusterer(redis_client, settings, name="w1")):
+        yield app.test_client(), redis_client
 
 
 def test_batch_post_wait_and_read_back(stack, seed_headlines):

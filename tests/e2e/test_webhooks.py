@@ -11,7 +11,7 @@ from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.webhooks import sign
 from service import create_app
-from tests.integration.helpers import dev_rows, running_workers, submit, wait_until_decided
+from tests.integration.helpers import dev_rows, running, running_workers, submit, wait_until_decided
 from workers.dispatcher import Dispatcher
 
 SETTINGS = Settings(worker_block_ms=50, webhook_allow_private=True, webhook_backoff_seconds=0.05,
@@ -48,12 +48,8 @@ class Receiver:
 @pytest.fixture
 def stack(redis_client):
     app = create_app(SETTINGS, redis_client)
-    dispatcher = Dispatcher(redis_client, SETTINGS, name="d1")
-    t = threading.Thread(target=dispatcher.run, daemon=True)
-    t.start()
-    yield app.test_client(), redis_client
-    dispatcher.stop()
-    t.join(10)
+    with running(Dispatcher(redis_client, SETTINGS, name="d1")):
+        yield app.test_client(), redis_client
 
 
 def _wait(cond, timeout=30):

@@ -52,7 +52,14 @@ def wait_until_decided(client, settings: Settings, ids: list[str], timeout: floa
 
 @contextmanager
 def running_workers(client, settings: Settings, n: int):
-    workers = [Clusterer(client, settings, name=f"t{i}") for i in range(n)]
+    with running(*(Clusterer(client, settings, name=f"t{i}") for i in range(n))) as workers:
+        yield workers
+
+
+@contextmanager
+def running(*roles):
+    """Run worker roles (clusterers, dispatchers) in threads for the duration of the block."""
+    workers = list(roles)
     threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
     for t in threads:
         t.start()
