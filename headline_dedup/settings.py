@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(2, gt=0, description="First retry delay (doubles each attempt)")
     webhook_disable_after: int = Field(20, ge=1, description="Consecutive failed attempts that disable a webhook")
 
+    # Logs
+    log_level: str = Field("INFO", pattern="(?i)^(debug|info|warning|error)$")
+    log_format: str = Field("auto", pattern="^(auto|json|console)$", description="auto: JSON unless stderr is "
+                                                                                "a terminal")
+
     # Worker
     worker_batch: int = Field(500, ge=1, description="Messages read per batch")
     worker_block_ms: int = Field(1000, ge=1)

@@ -8,7 +8,8 @@ from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
 from headline_dedup.storage.webhooks import WebhookStore
-from service import auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, webhooks
+from service import (auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, requestlog,
+                     webhooks)
 from service.openapi import openapi_document, spec
 
 
@@ -19,6 +20,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     app.extensions[context.EXTENSION] = context.build(settings, client)
+    requestlog.install(app)  # first: every later hook and handler logs with the request id
     errors.register(app)
     services = app.extensions[context.EXTENSION]
     ratelimit.install(app, settings, client, services.keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from headline_dedup.apikeys import KeyRing
 
@@ -35,4 +35,4 @@ def install(app: Flask, keyring: KeyRing | None) -> None:
         view = current_app.view_functions.get(request.endpoint or "")
         scope = getattr(view, "required_scope", None)
         if ring is not None and scope is not None:
-            ring.authorize(_bearer(), scope)
+            g.api_key = ring.authorize(_bearer(), scope).name

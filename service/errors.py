@@ -6,9 +6,12 @@ from flask import Flask, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from headline_dedup.logs import get_logger
+
 from headline_dedup.errors import (Forbidden, HeadlineDedupError, InvalidHeadline, InvalidRequest, NotFound,
                                    Overloaded, StorageUnavailable, Unauthenticated)
 
+log = get_logger("headline_dedup.api")
 STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Overloaded: 503, StorageUnavailable: 503,
           Unauthenticated: 401, Forbidden: 403}
 
@@ -40,6 +43,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(redis.RedisError)
     def _redis(exc: redis.RedisError):
+        log.warning("storage unavailable", error=f"{type(exc).__name__}: {exc}")
         resp = jsonify(error_body("storage_unavailable", "storage is unavailable, retry later"))
         resp.headers["Retry-After"] = "1"
         return resp, 503
@@ -52,3 +56,8 @@ def register(app: Flask) -> None:
             if name.lower() != "content-type":
                 resp.headers[name] = value
         return resp, exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return jsonify(error_body("internal_error", "internal error; quote the X-Request-ID header")), 500

@@ -16,6 +16,7 @@ from headline_dedup.ports import Headline
 from service.auth import requires
 from service.context import services
 from service.openapi import document, errors
+from service.requestlog import request_id
 from service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
 
 bp = Blueprint("headlines", __name__)
@@ -78,7 +79,7 @@ def post_headlines():
     """Post one headline, a batch `{"headlines": [...]}` or NDJSON; `?wait=N` waits for the clusters."""
     items = _items()
     wait = _wait_seconds()
-    accepted = services().ingestor.submit([i.model_dump() for i in items])
+    accepted = services().ingestor.submit([i.model_dump() for i in items], request_id())
     records = read_headlines([a.headline_id for a in accepted], wait)
     out = [{**rec, "duplicate_request": not a.new, "status_url": f"/v1/headlines/{rec['id']}"}
            for rec, a in zip(records, accepted)]

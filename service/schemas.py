@@ -63,6 +63,7 @@ class HeadlineOut(BaseModel):
     reason: str | None = Field(None, description="new | exact | similar | core | too_short | empty | <error code>")
     score: float | None = None
     received_at: float | None = None
+    request_id: str | None = Field(None, description="X-Request-ID of the request that posted it (logs carry it)")
 
 
 class AcceptedOut(HeadlineOut):

@@ -10,8 +10,8 @@ stream with its error, and the rest of its batch flows on.
 from __future__ import annotations
 
 import json
-import logging
 import os
+from collections import Counter, defaultdict
 import socket
 import threading
 import time
@@ -19,6 +19,7 @@ import time
 import redis
 
 from headline_dedup.engine import Engine
+from headline_dedup.logs import get_logger
 from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
@@ -27,7 +28,7 @@ from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import RedisStore, as_text
 from workers.roles import RETRYABLE, Role
 
-log = logging.getLogger("headline_dedup.worker")
+log = get_logger("headline_dedup.worker")
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -119,7 +120,7 @@ class Clusterer(Role):
         except RETRYABLE:
             raise
         except Exception:  # isolate the poison message: retry one by one
-            log.exception("batch failed; retrying its %d messages one by one", len(todo))
+            log.exception("batch failed; retrying its messages one by one", messages=len(todo))
             for item in todo:
                 try:
                     self._decide([item])
@@ -149,7 +150,17 @@ class Clusterer(Role):
         ttl = self.settings.lock_ttl_ms / 1000
         with self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3):
             self.store.extra_writes = events_and_ack
-            self.engine.process(headlines)
+            decisions = self.engine.process(headlines)
+        self._log_outcomes(decisions, by_id)
+
+    def _log_outcomes(self, decisions, by_id) -> None:
+        """One record per request whose headlines this batch decided, with that request's id."""
+        outcomes: dict[str, Counter] = defaultdict(Counter)
+        for d in decisions:
+            rid = by_id[d.headline_id].get("rid") or ""
+            outcomes[rid]["rejected" if d.cluster_id is None else "created" if d.created else "joined"] += 1
+        for rid, counts in outcomes.items():
+            log.info("clustered", request_id=rid or None, worker=self.name, **counts)
 
     def _stage_events(self, pipe, d, f) -> None:
         member = {"id": d.headline_id, "text": f["text"], "source": f.get("source") or None,
@@ -172,7 +183,8 @@ class Clusterer(Role):
 
     def _dead_letter(self, item, exc: Exception) -> None:
         f, mid = item
-        log.error("message %s (headline %s) moved to the dead letters: %s", mid, f.get("id"), exc)
+        log.error("dead letter", entry_id=mid, headline_id=f.get("id"), request_id=f.get("rid") or None,
+                  error=f"{type(exc).__name__}: {exc}")
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(self.keys.dead, {**f, "entry_id": mid, "error": f"{type(exc).__name__}: {exc}"})
         pipe.hset(self.keys.headline(f["id"]), mapping={"status": "dead", "reason": str(exc)[:500]})

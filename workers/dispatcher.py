@@ -8,7 +8,6 @@ webhook at once; `webhook_disable_after` consecutive failures disable it too.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import time
@@ -19,13 +18,14 @@ import redis
 import requests
 
 from headline_dedup.errors import InvalidRequest, NotFound
+from headline_dedup.logs import get_logger
 from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
 from headline_dedup.storage.webhooks import WebhookStore, check_destination, sign
 from workers.roles import Role
 
-log = logging.getLogger("headline_dedup.dispatcher")
+log = get_logger("headline_dedup.dispatcher")
 
 
 class Dispatcher(Role):
@@ -103,10 +103,15 @@ class Dispatcher(Role):
                  "ok": ok, "at": time.time(), "ms": round((time.monotonic() - started) * 1000, 1)}
         gone = "the receiver answered 410 Gone" if status == 410 else None
         updated = self.hooks.record(hook["id"], entry, ok, s.webhook_disable_after, gone)
+        if not ok:
+            log.warning("webhook delivery failed", webhook=hook["id"], event_id=event.id, attempt=attempt,
+                        status=status, error=error)
+        if updated is not None and not updated["active"]:
+            log.warning("webhook disabled", webhook=hook["id"], reason=gone or "too many consecutive failures")
         if ok or gone or updated is None or not updated["active"]:
             return
         if attempt >= s.webhook_max_attempts:
-            log.warning("webhook %s: giving up on event %s after %d attempts", hook["id"], event.id, attempt)
+            log.warning("webhook event given up", webhook=hook["id"], event_id=event.id, attempts=attempt)
             return
         delay = s.webhook_backoff_seconds * 2 ** (attempt - 1)
         job = json.dumps({"webhook": hook["id"], "event": event.id, "attempt": attempt + 1})

@@ -2,13 +2,14 @@
 a graceful stop, and running until SIGTERM."""
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 
 import redis
 
-log = logging.getLogger("headline_dedup.workers")
+from headline_dedup.logs import get_logger
+
+log = get_logger("headline_dedup.workers")
 # Failures of the surroundings, not of a message: nothing was acknowledged, the step is simply retried.
 RETRYABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, redis.exceptions.LockError)
 
@@ -30,7 +31,8 @@ class Role:
                 self.step()
                 backoff = 0.1
             except RETRYABLE as exc:
-                log.warning("%s: redis unavailable (%s); retrying in %.1f s", type(self).__name__, exc, backoff)
+                log.warning("redis unavailable; retrying", role=type(self).__name__, error=str(exc),
+                            retry_in_s=backoff)
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from headline_dedup import logs
 from headline_dedup.errors import HeadlineDedupError
 from headline_dedup.runtime import tune_gc
 from headline_dedup.settings import Settings
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     tune_gc()
     try:
         settings = Settings()
+        logs.configure(settings.log_level, settings.log_format)
         return args.func(args, settings) or 0
     except HeadlineDedupError as exc:
         print(f"headline-dedup: {exc.code}: {exc.message}", file=sys.stderr)

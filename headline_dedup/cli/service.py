@@ -129,6 +129,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
 def cmd_api(args, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
 
     from service import create_app
 
@@ -137,8 +138,16 @@ def cmd_api(args, settings: Settings) -> int:
     client, server = connect(settings)
     keyring, _ = keyring_for(settings)
 
+    class _Logs(Logger):
+        """Gunicorn's records go to the root handler too (JSON, like the rest)."""
+        def setup(self, cfg):
+            super().setup(cfg)
+            for logger in (self.error_log, self.access_log):
+                logger.handlers, logger.propagate = [], True
+
     class _Gunicorn(BaseApplication):
         def load_config(self):
+            self.cfg.set("logger_class", _Logs)
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", args.threads)

@@ -40,9 +40,10 @@ class Ingestor:
     def backlog(self) -> int:
         return self.client.xlen(self.keys.ingest)
 
-    def submit(self, items: Sequence[dict]) -> list[Accepted]:
+    def submit(self, items: Sequence[dict], request_id: str = "") -> list[Accepted]:
         """Store and queue `items` (dicts with `text` and optional `id`, `source`, `url`, `lang`,
-        `published_at`, `body`), in order. Raises `Overloaded` when the backlog is full."""
+        `published_at`, `body`), in order, tagged with the `request_id` that brought them. Raises `Overloaded`
+        when the backlog is full."""
         if self.backlog() >= self.max_backlog:
             raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
         k = self.keys
@@ -50,5 +51,5 @@ class Ingestor:
         docs = [json.dumps({**{f: v for f, v in i.items() if f != "id" and v is not None},
                             "client_id": i.get("id") or ""}) for i in items]
         result = self._script(keys=[k.seq, k.ingest, *idem],
-                              args=[self.retention_seconds, len(items), k.tag, time.time(), *docs])
+                              args=[self.retention_seconds, len(items), k.tag, time.time(), request_id, *docs])
         return [Accepted(as_text(hid), bool(new)) for hid, new in result]

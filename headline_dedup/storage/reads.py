@@ -18,7 +18,8 @@ def _headline(hid: str, raw: dict) -> dict | None:
             "source": h.get("source") or None, "url": h.get("url"), "lang": h.get("lang") or "fr",
             "status": h.get("status"), "cluster_id": h.get("cluster_id"), "reason": h.get("reason"),
             "score": float(h["score"]) if h.get("score") else None,
-            "received_at": float(h["received_at"]) if h.get("received_at") else None}
+            "received_at": float(h["received_at"]) if h.get("received_at") else None,
+            "request_id": h.get("request_id") or None}
 
 
 class Reader:

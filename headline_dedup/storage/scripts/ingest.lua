@@ -1,17 +1,17 @@
 -- Idempotent, atomic ingest of a batch. KEYS: seq, ingest stream, then one idempotency key per item.
--- ARGV: ttl, item count, key tag, now, then one JSON object per item. Returns {headline id, 1 if new}.
-local ttl, count, tag, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+-- ARGV: ttl, item count, key tag, now, request id, then one JSON object per item. Returns {headline id, 1 if new}.
+local ttl, count, tag, now, rid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local out = {}
 for i = 1, count do
   local idem = KEYS[2 + i]
-  local item = cjson.decode(ARGV[4 + i])
+  local item = cjson.decode(ARGV[5 + i])
   local existing = redis.call('GET', idem)
   if existing then
     out[i] = {existing, 0}
   else
     local id = tostring(redis.call('INCR', KEYS[1]))
     redis.call('SET', idem, id, 'EX', ttl)
-    local flat = {'status', 'queued', 'received_at', now}
+    local flat = {'status', 'queued', 'received_at', now, 'request_id', rid}
     for _, f in ipairs({'client_id', 'text', 'source', 'url', 'lang', 'published_at', 'body'}) do
       if type(item[f]) == 'string' then
         flat[#flat + 1] = f
@@ -22,7 +22,7 @@ for i = 1, count do
     redis.call('HSET', hkey, unpack(flat))
     redis.call('EXPIRE', hkey, ttl)
     redis.call('XADD', KEYS[2], '*', 'id', id, 'text', item.text, 'lang', item.lang or 'fr',
-               'source', type(item.source) == 'string' and item.source or '', 'received_at', now)
+               'source', type(item.source) == 'string' and item.source or '', 'received_at', now, 'rid', rid)
     out[i] = {id, 1}
   end
 end
