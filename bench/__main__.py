@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from bench import data, offline, report
+from headline_dedup import logs
 from headline_dedup.runtime import tune_gc
 
 
@@ -74,7 +75,82 @@ def run_durability(size: int, out_dir: Path) -> Path:
     return report.write("durability", {"runs": runs}, md, out_dir)
 
 
-BENCHMARKS = {"offline": run_offline, "service": run_service, "events": run_events, "durability": run_durability}
+def run_scaling(size: int, out_dir: Path) -> Path:
+    from bench import scaling
+
+    smoke = size < 1000
+    sizes, chunk = ([200, 500], 100) if smoke else ([10_000, 100_000, 300_000, 600_000], 10_000)
+    runs = scaling.run(sizes, chunk)
+    curve = runs[-1]["curve"]
+    flat = scaling.flatness(curve)
+    png = scaling.plot(curve, out_dir / "scaling.png")
+    md = "# Offline `cluster` as the stream grows (scraped headlines in scrape-time order, one core)\n\n"
+    md += report.table(["headlines", "headlines/s", "seconds", "peak RSS MB", "of which input rows MB"], [
+        [f"{r['size']:,}", f"{r['per_second']:,.0f}", f"{r['seconds']:.1f}", f"{r['peak_rss_mb']:.0f}",
+         f"{r['input_rss_mb']:.0f}"] for r in runs])
+    md += (f"\nCost per headline over the {runs[-1]['size']:,}-headline run ({chunk:,} per point): last chunk / "
+           f"first = **{flat['last_over_first']:.2f}**, slowest / fastest chunk = {flat['max_over_min']:.2f}. "
+           f"The candidate index holds only the sliding window (72 h).\n\n![cost per headline]({png.name})\n\n")
+    md += report.table(["headlines seen", "index size", "µs per headline"],
+                       [[f"{c['indexed']:,}", f"{c['index_size']:,}", f"{c['us_per_headline']:.0f}"]
+                        for c in curve[::max(1, len(curve) // 12)]])
+    return report.write("scaling", {"runs": runs, "flatness": flat}, md, out_dir)
+
+
+def run_memory(size: int, out_dir: Path) -> Path:
+    from bench import memory
+
+    checkpoints = [200, 500] if size < 1000 else [100_000, 600_000]
+    snaps = memory.run(data.scrape(max(checkpoints)), checkpoints)
+    md = "# Redis memory per headline (ingest and worker code paths, bundled Redis 6.2)\n\n"
+    md += report.table(["headlines", "headlines/s", "indexed (not re-sends)", "index MB", "index bytes per indexed",
+                        "all state MB", "all state bytes per headline"], [
+        [f"{s['headlines']:,}", f"{s['per_second']:,.0f}", f"{s['indexed']:,}", f"{s['index_bytes'] / 2**20:,.1f}",
+         f"{s['index_bytes_per_indexed']:,.0f}", f"{s['used_memory_bytes'] / 2**20:,.1f}",
+         f"{s['bytes_per_headline']:,.0f}"] for s in snaps])
+    md += (f"\nThe index is the band hashes (`lsh`), which are the signatures as Redis holds them. By key family at "
+           f"{snaps[-1]['headlines']:,} headlines (MEMORY USAGE; families of many keys sampled):\n\n")
+    md += report.table(["family", "keys", "MB", "bytes per headline"], memory.families_table(snaps[-1]))
+    return report.write("memory", {"snapshots": snaps}, md, out_dir)
+
+
+def run_rivals(size: int, out_dir: Path, with_text_dedup: bool = True) -> Path:
+    from bench import memory, rivals
+
+    smoke = size < 1000
+    rows, dev = data.scrape(size), data.dev()[:300] if smoke else data.dev()
+    subset = rows[:200 if smoke else 10_000]
+    ours = offline.ours(rows)
+    methods = [{"name": "headline-dedup cluster (ours)", "rows": len(rows), "per_second": ours["per_second"],
+                **rivals.quality(rivals.ours_labels(dev), dev)}]
+    loop = offline.datasketch_loop(rows)
+    methods.append({"name": "datasketch MinHashLSH loop, in memory", "rows": len(rows),
+                    "per_second": loop["per_second"], **rivals.quality(offline.datasketch_loop(dev)["labels"], dev)})
+    on_redis = rivals.datasketch_redis(subset)
+    ours_redis = memory.run(subset, [len(subset)])[0]
+    methods.append({"name": "headline-dedup on Redis (ingest + worker code paths, no HTTP)", "rows": len(subset),
+                    "per_second": ours_redis["per_second"], "pair_f1": methods[0]["pair_f1"],
+                    "bcubed_f1": methods[0]["bcubed_f1"], "note": "same engine and decisions as `cluster`; "
+                    f"{ours_redis['bytes_per_headline']:,.0f} bytes of Redis per headline, all state"})
+    methods.append({"name": "datasketch MinHashLSH, Redis storage", "rows": len(subset),
+                    "per_second": on_redis["per_second"],
+                    **rivals.quality(rivals.datasketch_redis(dev)["labels"], dev),
+                    "note": f"{on_redis['redis_bytes_per_headline']:,.0f} bytes of Redis per headline"})
+    for name, options in rivals.TEXT_DEDUP_SETTINGS.items():
+        entry = {"name": name, "rows": len(rows)}
+        try:
+            if not with_text_dedup:
+                raise rivals.Unavailable("not run (smoke run: installing text-dedup takes minutes)")
+            run = rivals.text_dedup(rows, options)
+            entry.update(per_second=run["per_second"], **rivals.quality(rivals.text_dedup(dev, options)["labels"], dev))
+        except rivals.Unavailable as exc:
+            entry["note"] = str(exc)
+        methods.append(entry)
+    return report.write("rivals", {"methods": methods}, rivals.markdown(methods, ours["per_second"]), out_dir)
+
+
+BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
+              "service": run_service, "events": run_events, "durability": run_durability}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,10 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     tune_gc()  # as the console script does
+    logs.configure("WARNING", "console")  # the workers run in-process in some benchmarks: keep the reports clean
     out_dir = args.out or (report.RESULTS / "smoke" if args.smoke else report.RESULTS)
     size = 500 if args.smoke else args.size
     for name in args.names or list(BENCHMARKS):
-        path = BENCHMARKS[name](size, out_dir)
+        path = (run_rivals(size, out_dir, with_text_dedup=not args.smoke) if name == "rivals"
+                else BENCHMARKS[name](size, out_dir))
         print(path.read_text())
     return 0
 

@@ -3,6 +3,7 @@ RSS of every process and Redis memory sampled over time. `python -m bench.soak [
 from __future__ import annotations
 
 import argparse
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(minutes: float, rate: float, subscribers: int, batch: int = 50) -> dict:
+def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters: int = 4) -> dict:
     rows = data.scrape(int(minutes * 60 * rate) + batch)
     errors: list[str] = []
     received = [0] * subscribers
@@ -40,44 +41,78 @@ def run(minutes: float, rate: float, subscribers: int, batch: int = 50) -> dict:
                 if not stop.is_set():
                     errors.append(f"subscriber {i}: {exc}")
 
-        subs = [threading.Thread(target=subscriber, args=(i,), daemon=True) for i in range(subscribers)]
-        for t in subs:
+        start = time.perf_counter()
+        next_batch = itertools.count()
+        posted = [0] * posters
+
+        def poster(p):  # batches are paced on one schedule shared by all posters
+            with requests.Session() as s:
+                s.headers.update(st.auth)
+                while True:
+                    n = next(next_batch)
+                    due = start + n * batch / rate
+                    if due - start >= minutes * 60:
+                        return
+                    if (delay := due - time.perf_counter()) > 0:
+                        time.sleep(delay)
+                    chunk = rows[n * batch:(n + 1) * batch]
+                    try:
+                        resp = s.post(f"{st.url}/v1/headlines", json={"headlines": [
+                            {"id": f"s{r.id}", "text": r.text, "source": r.source} for r in chunk]}, timeout=30)
+                        if resp.status_code != 202:
+                            errors.append(f"POST {resp.status_code}: {resp.text[:200]}")
+                    except requests.RequestException as exc:
+                        errors.append(f"POST: {exc}")
+                    posted[p] += len(chunk)
+
+        def sample():
+            info = st.client.info("memory")
+            samples.append({"t": round(time.perf_counter() - start), "posted": sum(posted),
+                            "backlog": st.client.xlen("{hd:default}:ingest"),
+                            "redis_used_mb": info["used_memory"] / 2**20,
+                            **{f"rss_{k}_mb": rss_mb(p) for k, p in st.pids.items()}})
+
+        threads = [threading.Thread(target=subscriber, args=(i,), daemon=True) for i in range(subscribers)]
+        threads += [threading.Thread(target=poster, args=(p,), daemon=True) for p in range(posters)]
+        for t in threads:
             t.start()
-        start, posted, n = time.perf_counter(), 0, 0
-        next_sample = start
-        with requests.Session() as s:
-            s.headers.update(st.auth)
-            while time.perf_counter() - start < minutes * 60:
-                due = start + n * batch / rate
-                if (delay := due - time.perf_counter()) > 0:
-                    time.sleep(delay)
-                chunk = rows[posted:posted + batch]
-                try:
-                    resp = s.post(f"{st.url}/v1/headlines", json={"headlines": [
-                        {"id": f"s{r.id}", "text": r.text, "source": r.source} for r in chunk]}, timeout=30)
-                    if resp.status_code != 202:
-                        errors.append(f"POST {resp.status_code}: {resp.text[:200]}")
-                except requests.RequestException as exc:
-                    errors.append(f"POST: {exc}")
-                posted += len(chunk)
-                n += 1
-                if time.perf_counter() >= next_sample:
-                    info = st.client.info("memory")
-                    samples.append({"t": round(time.perf_counter() - start), "posted": posted,
-                                    "backlog": st.client.xlen("{hd:default}:ingest"),
-                                    "redis_used_mb": info["used_memory"] / 2**20,
-                                    **{f"rss_{k}_mb": rss_mb(p) for k, p in st.pids.items()}})
-                    next_sample += 15
+        sample()
+        while any(t.is_alive() for t in threads[subscribers:]):
+            time.sleep(15 - (time.perf_counter() - start) % 15)
+            sample()
         elapsed = time.perf_counter() - start
         deadline = time.monotonic() + 60
         while st.client.xlen("{hd:default}:ingest") and time.monotonic() < deadline:
             time.sleep(0.2)
+        sample()
         stats = requests.get(f"{st.url}/v1/stats", headers=st.auth, timeout=10).json()
         stop.set()
-    return {"minutes": minutes, "rate_target": rate, "posted": posted, "rate_actual": posted / elapsed,
-            "errors": len(errors), "error_samples": errors[:10], "subscribers": subscribers,
-            "events_per_subscriber_min": min(received), "events_per_subscriber_max": max(received),
-            "final_stats": stats, "samples": samples}
+    return {"minutes": minutes, "rate_target": rate, "posted": sum(posted), "rate_actual": sum(posted) / elapsed,
+            "posters": posters, "batch": batch, "errors": len(errors), "error_samples": errors[:10],
+            "subscribers": subscribers, "events_per_subscriber_min": min(received),
+            "events_per_subscriber_max": max(received), "final_stats": stats, "samples": samples}
+
+
+def plot(samples: list[dict], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    t = [s["t"] / 60 for s in samples]
+    for key in [k for k in samples[0] if k.startswith(("rss_", "redis_"))]:
+        ax.plot(t, [s[key] for s in samples], label=key.removesuffix("_mb").replace("_", " "))
+    ax.set_xlabel("minutes")
+    ax.set_ylabel("MB")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Soak: resident memory of each process and Redis used memory")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def main() -> None:
@@ -85,15 +120,24 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10)
     p.add_argument("--rate", type=float, default=500)
     p.add_argument("--subscribers", type=int, default=50)
+    p.add_argument("--posters", type=int, default=4, help="concurrent posting clients (one schedule)")
+    p.add_argument("--out", type=Path, default=report.RESULTS)
     args = p.parse_args()
-    r = run(args.minutes, args.rate, args.subscribers)
-    keys = [k for k in r["samples"][0] if k.startswith(("rss_", "redis_"))] if r["samples"] else []
+    r = run(args.minutes, args.rate, args.subscribers, posters=args.posters)
+    keys = [k for k in r["samples"][0] if k.startswith(("rss_", "redis_"))]
+    png = plot(r["samples"], args.out / "soak.png")
+    peaks = ", ".join(f"{k.removeprefix('rss_').removesuffix('_mb')} {max(s[k] for s in r['samples']):.0f} MB"
+                      for k in keys if k.startswith("rss_"))
     md = (f"# Soak: {args.minutes:g} min at {args.rate:g} headlines/s, 2 workers, {args.subscribers} SSE subscribers\n\n"
-          f"Posted {r['posted']:,} ({r['rate_actual']:.0f}/s), errors {r['errors']}, events per subscriber "
-          f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n")
+          f"Posted {r['posted']:,} ({r['rate_actual']:.0f}/s, {r['posters']} posting clients, batches of "
+          f"{r['batch']}), errors {r['errors']}, events per subscriber "
+          f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n"
+          f"Peak RSS: {peaks}. Redis used memory {r['samples'][0]['redis_used_mb']:.0f} MB at the start, "
+          f"{r['samples'][-1]['redis_used_mb']:.0f} MB at the end (it holds every headline: retention is 14 days).\n\n"
+          f"![memory over time]({png.name})\n\n")
     md += report.table(["t (s)", "posted", "backlog", *keys], [
         [s["t"], f"{s['posted']:,}", s["backlog"], *(f"{s[k]:.0f}" for k in keys)] for s in r["samples"]])
-    print(report.write("soak", r, md).read_text())
+    print(report.write("soak", r, md, args.out).read_text())
 
 
 if __name__ == "__main__":

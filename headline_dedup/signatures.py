@@ -18,6 +18,10 @@ from datasketch.lsh import _optimal_param
 from headline_dedup.normalize import NORMALIZATION_VERSION
 
 SCHEME = "affine32"
+BAND_KEY = "xxh3-64"  # how a band's hash values become its 8-byte key (part of the fingerprint)
+
+
+_xxh3_64 = xxhash.xxh3_64_digest
 
 
 def _hash32(data: bytes) -> int:
@@ -41,7 +45,8 @@ class SignatureParams:
     @property
     def fingerprint(self) -> str:
         b, r = self.bands
-        return f"{self.normalization}:{SCHEME}:xxh32:seed={self.seed}:perm={self.num_perm}:b={b}:r={r}"
+        return (f"{self.normalization}:{SCHEME}:xxh32:seed={self.seed}:perm={self.num_perm}:b={b}:r={r}:"
+                f"{BAND_KEY}")
 
 
 _BANDS_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
@@ -78,10 +83,13 @@ class Signer:
         return out
 
     def band_keys(self, sig: LeanMinHash) -> list[bytes]:
-        """The b band keys of a signature: band index and the band's hash values, as bytes."""
+        """The b band keys of a signature: 8 bytes each, the 64-bit xxh3 of the band's hash values seeded with
+        the band's index (uniform bytes: the Redis index shards by the first ones). Two different bands share
+        a key with probability 2^-64, which only makes a candidate, and candidates are verified."""
         b, r = self.params.bands
-        hv = sig.hashvalues
-        return [i.to_bytes(1, "big") + hv[i * r:(i + 1) * r].tobytes() for i in range(b)]
+        raw = sig.hashvalues[:b * r].astype("<u4").tobytes()  # the scheme's values are 32-bit
+        width = 4 * r
+        return [_xxh3_64(raw[i * width:(i + 1) * width], seed=i) for i in range(b)]
 
 
 def to_bytes(sig: LeanMinHash) -> bytes:

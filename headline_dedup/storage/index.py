@@ -71,5 +71,5 @@ class RedisIndex:
         args: list = [int(self.window_seconds + 2 * self.bucket_seconds), len(bands), len(bands[0]), len(entries)]
         for e in entries:  # band fields have a fixed length: one argument per entry, split by the script
             args += [e.headline_id, b"".join(self.signer.band_keys(e.signature))]
-        result = self._script(keys=bucket_keys, args=args)
+        result = self._script(keys=[*bucket_keys, self.keys.meta], args=args)
         return [[x for x in as_text(found).split(",") if x] for found in result]

@@ -23,3 +23,18 @@ def test_service_and_events_benchmarks_smoke(tmp_path):
     assert all(r["clustered"] == r["headlines"] for r in service["runs"])
     events = json.loads((tmp_path / "events.json").read_text())
     assert events["deliveries"] == events["expected_deliveries"]
+
+
+def test_scaling_memory_and_rivals_benchmarks_smoke(tmp_path):
+    shared("fr-headlines-scrape/all_headlines.tsv.gz")
+    assert main(["scaling", "memory", "rivals", "--smoke", "--out", str(tmp_path)]) == 0
+    scaling = json.loads((tmp_path / "scaling.json").read_text())
+    assert [r["size"] for r in scaling["runs"]] == [200, 500] and all(r["peak_rss_mb"] > 0 for r in scaling["runs"])
+    assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
+    memory = json.loads((tmp_path / "memory.json").read_text())
+    assert [s["headlines"] for s in memory["snapshots"]] == [200, 500]
+    assert all(0 < s["indexed"] <= s["headlines"] and s["families"]["lsh"]["bytes"] > 0 for s in memory["snapshots"])
+    methods = {m["name"]: m for m in json.loads((tmp_path / "rivals.json").read_text())["methods"]}
+    assert methods["headline-dedup cluster (ours)"]["pair_f1"] > 0.3
+    assert methods["datasketch MinHashLSH, Redis storage"]["per_second"] > 0
+    assert all("not run" in m["note"] for n, m in methods.items() if n.startswith("text-dedup"))

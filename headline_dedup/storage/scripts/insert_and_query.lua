@@ -2,11 +2,13 @@
 -- a band in any bucket of the window, then add the entry to the current bucket, unless the current bucket
 -- already holds a headline with the very same signature (it shares every band: re-sends and re-scrapes
 -- would otherwise pile up in every band). A headline processed twice is not added twice.
--- KEYS: bucket hashes, current first. ARGV: ttl, bands per entry, band field length, entry count, then per
+-- KEYS: bucket hashes, current first, then the meta hash (its `indexed` counts entries added).
+-- ARGV: ttl, bands per entry, band field length, entry count, then per
 -- entry its id and its band fields concatenated. Returns, per entry, the found ids joined by commas.
 local ttl, bands, flen, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local MAX_IDS_BYTES = 4096 -- a band shared by very many headlines keeps only its most recent ids
-local out, pos = {}, 5
+local out, pos, added = {}, 5, 0
+local buckets = #KEYS - 1
 for _ = 1, count do
   local id, packed = ARGV[pos], ARGV[pos + 1]
   pos = pos + 2
@@ -14,7 +16,7 @@ for _ = 1, count do
   for b = 1, bands do fields[b] = string.sub(packed, (b - 1) * flen + 1, b * flen) end
   local seen, found, in_current, twin = {}, {}, {}, false
   for b = 1, bands do
-    for k = 1, #KEYS do
+    for k = 1, buckets do
       local ids = redis.call('HGET', KEYS[k], fields[b])
       if ids then
         for other in string.gmatch(ids, '[^,]+') do
@@ -34,20 +36,25 @@ for _ = 1, count do
     end
   end
   if not twin then
+    local changed = false
     for b = 1, bands do
       local current = redis.call('HGET', KEYS[1], fields[b])
       if not current then
         redis.call('HSET', KEYS[1], fields[b], id .. ',')
+        changed = true
       elseif not string.find(',' .. current, ',' .. id .. ',', 1, true) then
         current = current .. id .. ','
         if #current > MAX_IDS_BYTES then
           current = string.sub(current, string.find(current, ',', #current - math.floor(MAX_IDS_BYTES / 2), true) + 1)
         end
         redis.call('HSET', KEYS[1], fields[b], current)
+        changed = true
       end
     end
+    if changed then added = added + 1 end
   end
   out[#out + 1] = table.concat(found, ',') -- one bulk string: far cheaper for the client to parse
 end
 redis.call('EXPIRE', KEYS[1], ttl)
+if added > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'indexed', added) end
 return out
