@@ -30,13 +30,14 @@ def ours(rows: Sequence[Row], chunk: int = 10_000) -> dict:
             "per_second": len(rows) / elapsed, "clusters": len(clusters), "curve": curve}
 
 
-def datasketch_loop(rows: Sequence[Row], threshold: float = 0.5, num_perm: int = 128) -> dict:
+def datasketch_loop(rows: Sequence[Row], threshold: float = 0.5, num_perm: int = 128,
+                    storage_config: dict | None = None) -> dict:
     """DESIGN.md's plain loop, as datasketch's README suggests: lower-cased words, one MinHash per headline,
-    query then insert into an in-memory MinHashLSH, join the first candidate's group (no verification, no
-    window: the index only grows)."""
+    query then insert into a MinHashLSH (in memory, or on `storage_config`), join the first candidate's group
+    (no verification, no window: the index only grows)."""
     from datasketch import MinHash, MinHashLSH
 
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, storage_config=storage_config)
     group: dict[str, str] = {}
     start = time.perf_counter()
     for r in rows:

@@ -8,13 +8,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Sequence
 
 import redis
 
 from bench.data import Row
+from bench.offline import datasketch_loop
 from bench.service import ROOT
 from headline_dedup.evaluation import score
 from headline_dedup.feeds import FeedRow
@@ -53,29 +53,17 @@ def _free_port() -> int:
 def datasketch_redis(rows: Sequence[Row], threshold: float = 0.5, num_perm: int = 128) -> dict:
     """The datasketch loop of `bench.offline.datasketch_loop`, on datasketch's Redis storage (bundled
     redis-server over TCP, as its storage_config needs host and port); with the Redis memory it used."""
-    from datasketch import MinHash, MinHashLSH
-
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp) / "redis", port=_free_port()).start()
         try:
             client = redis.Redis(port=server.port)
             before = client.info("memory")["used_memory"]
-            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, storage_config={
+            run = datasketch_loop(rows, threshold, num_perm, storage_config={
                 "type": "redis", "basename": b"bench", "redis": {"host": "127.0.0.1", "port": server.port}})
-            group: dict[str, str] = {}
-            start = time.perf_counter()
-            for r in rows:
-                m = MinHash(num_perm=num_perm)
-                m.update_batch([w.encode("utf-8") for w in r.text.lower().split()])
-                found = lsh.query(m)
-                group[r.id] = group[found[0]] if found else r.id
-                lsh.insert(r.id, m, check_duplication=False)
-            elapsed = time.perf_counter() - start
             used = client.info("memory")["used_memory"] - before
         finally:
             server.stop()
-    return {"seconds": elapsed, "per_second": len(rows) / elapsed, "labels": group,
-            "redis_bytes_per_headline": used / len(rows)}
+    return {**run, "redis_bytes_per_headline": used / len(rows)}
 
 
 def text_dedup_python() -> Path:

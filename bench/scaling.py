@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import data, offline
+from bench import data, offline, report
 from bench.service import ROOT
 from headline_dedup.runtime import tune_gc
 
@@ -49,30 +49,18 @@ def flatness(curve: list[dict]) -> dict:
 
 
 def plot(curve: list[dict], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    ax.plot([c["indexed"] / 1000 for c in curve], [c["us_per_headline"] for c in curve], marker=".",
-            label="µs per headline")
-    ax.set_xlabel("headlines clustered (thousands, scrape-time order)")
-    ax.set_ylabel("µs per headline (each point: the last chunk)")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    twin = ax.twinx()
-    twin.plot([c["indexed"] / 1000 for c in curve], [c["index_size"] for c in curve], color="tab:orange",
-              alpha=0.6, label="headlines in the candidate index (sliding window)")
-    twin.set_ylabel("index size")
-    twin.set_ylim(bottom=0)
-    lines = ax.get_lines() + twin.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc="lower right", fontsize=8)
-    ax.set_title("headline-dedup cluster: cost per headline as the stream grows")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    x = [c["indexed"] / 1000 for c in curve]
+    with report.figure(path, "headline-dedup cluster: cost per headline as the stream grows",
+                       "headlines clustered (thousands, scrape-time order)",
+                       "µs per headline (each point: the last chunk)") as ax:
+        ax.plot(x, [c["us_per_headline"] for c in curve], marker=".", label="µs per headline")
+        twin = ax.twinx()
+        twin.plot(x, [c["index_size"] for c in curve], color="tab:orange", alpha=0.6,
+                  label="headlines in the candidate index (sliding window)")
+        twin.set_ylabel("index size")
+        twin.set_ylim(bottom=0)
+        lines = ax.get_lines() + twin.get_lines()
+        ax.legend(lines, [line.get_label() for line in lines], loc="lower right", fontsize=8)
     return path
 
 

@@ -13,6 +13,7 @@ import requests
 from bench import data, report
 from bench.service import stack
 from headline_dedup.cli.sse_client import parse
+from headline_dedup.settings import Settings
 
 
 def rss_mb(pid: int) -> float:
@@ -94,24 +95,12 @@ def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters
 
 
 def plot(samples: list[dict], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     t = [s["t"] / 60 for s in samples]
-    for key in [k for k in samples[0] if k.startswith(("rss_", "redis_"))]:
-        ax.plot(t, [s[key] for s in samples], label=key.removesuffix("_mb").replace("_", " "))
-    ax.set_xlabel("minutes")
-    ax.set_ylabel("MB")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ax.set_title("Soak: resident memory of each process and Redis used memory")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with report.figure(path, "Soak: resident memory of each process and Redis used memory", "minutes",
+                       "MB") as ax:
+        for key in [k for k in samples[0] if k.startswith(("rss_", "redis_"))]:
+            ax.plot(t, [s[key] for s in samples], label=key.removesuffix("_mb").replace("_", " "))
+        ax.legend(fontsize=8)
     return path
 
 
@@ -124,6 +113,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=report.RESULTS)
     args = p.parse_args()
     r = run(args.minutes, args.rate, args.subscribers, posters=args.posters)
+    settings = Settings()  # what the service processes read from the same environment
     keys = [k for k in r["samples"][0] if k.startswith(("rss_", "redis_"))]
     png = plot(r["samples"], args.out / "soak.png")
     peaks = ", ".join(f"{k.removeprefix('rss_').removesuffix('_mb')} {max(s[k] for s in r['samples']):.0f} MB"
@@ -133,7 +123,8 @@ def main() -> None:
           f"{r['batch']}), errors {r['errors']}, events per subscriber "
           f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n"
           f"Peak RSS: {peaks}. Redis used memory {r['samples'][0]['redis_used_mb']:.0f} MB at the start, "
-          f"{r['samples'][-1]['redis_used_mb']:.0f} MB at the end (it holds every headline: retention is 14 days).\n\n"
+          f"{r['samples'][-1]['redis_used_mb']:.0f} MB at the end (headlines and clusters are kept "
+          f"{settings.retention_days:g} days, the candidate index {settings.window_hours:g} h).\n\n"
           f"![memory over time]({png.name})\n\n")
     md += report.table(["t (s)", "posted", "backlog", *keys], [
         [s["t"], f"{s['posted']:,}", s["backlog"], *(f"{s[k]:.0f}" for k in keys)] for s in r["samples"]])
