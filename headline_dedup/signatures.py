@@ -84,8 +84,9 @@ class Signer:
 
     def band_keys(self, sig: LeanMinHash) -> list[bytes]:
         """The b band keys of a signature: 8 bytes each, the 64-bit xxh3 of the band's hash values seeded with
-        the band's index (uniform bytes: the Redis index shards by the first ones). Two different bands share
-        a key with probability 2^-64, which only makes a candidate, and candidates are verified."""
+        the band's index (a third of the raw bands' size, which is what the Redis index stores per band). Two
+        different bands share a key with probability 2^-64, which only makes a candidate, and candidates are
+        verified."""
         b, r = self.params.bands
         raw = sig.hashvalues[:b * r].astype("<u4").tobytes()  # the scheme's values are 32-bit
         width = 4 * r

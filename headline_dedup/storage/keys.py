@@ -3,7 +3,7 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 
 | key                      | type   | what                                                           |
 |--------------------------|--------|----------------------------------------------------------------|
-| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`)                 |
+| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed        |
 | {t}:seq                  | string | last headline sequence number                                  |
 | {t}:idem:<key>           | string | client id (or source+text hash) -> headline id, expires        |
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
