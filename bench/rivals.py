@@ -4,7 +4,6 @@ environment, created on first use)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ import redis
 
 from bench.data import Row
 from bench.offline import datasketch_loop
-from bench.service import ROOT
+from bench.service import ROOT, _free_port
 from headline_dedup.evaluation import score
 from headline_dedup.feeds import FeedRow
 from headline_dedup.offline import cluster_rows, memory_engine
@@ -42,12 +41,6 @@ def quality(labels: dict[str, str], dev: Sequence[Row]) -> dict:
 def ours_labels(rows: Sequence[Row]) -> dict[str, str]:
     feed = (FeedRow(r.id, r.text, r.timestamp) for r in rows)
     return {row.id: d.cluster_id or f"rejected:{row.id}" for row, d in cluster_rows(feed, memory_engine())}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def datasketch_redis(rows: Sequence[Row], threshold: float = 0.5, num_perm: int = 128) -> dict:
