@@ -11,8 +11,9 @@ Rules, in order:
    headline that bridges two stories cannot pull them together and a cluster cannot drift member by member.
    The best cluster is joined when its score reaches `threshold` (`similar`), or, for a cluster of at least
    `core_min_size` members, when the score reaches `core_threshold` and the headline contains at least
-   `core_min_tokens` of the tokens a strict majority of members share, of summed IDF at least `core_min_idf` (`core`): a story
-   told from another angle keeps its core ("crash", "iran", "boeing") while the rest of the words change.
+   `core_min_tokens` of the tokens a strict majority of members share, of summed IDF at least `core_min_idf`, and
+   nothing conflicts (figures, kickers; see `verify`) (`core`): a story told from another angle keeps its core
+   ("crash", "iran", "boeing") while the rest of the words change.
 4. Else the headline opens a new cluster (`new`), whose id derives from the headline's id (stable, and the same
    when a message is processed twice).
 
@@ -33,7 +34,7 @@ from headline_dedup.weights import Rarity
 class PolicyParams:
     """Thresholds of the assignment policy (defaults measured on the dev set; see README)."""
 
-    threshold: float = 0.5
+    threshold: float = 0.45
     core_threshold: float = 0.3
     core_min_size: int = 2
     core_min_tokens: int = 3
@@ -51,10 +52,11 @@ class ClusterProfile:
     counts: dict[str, int] = field(default_factory=dict)
     representative_id: str = ""
     representative_tokens: tuple[str, ...] = ()
+    representative_kicker: int = 0  # the representative's kicker is its first this many tokens
 
     def copy(self) -> "ClusterProfile":
         return ClusterProfile(self.cluster_id, self.size, dict(self.counts), self.representative_id,
-                              self.representative_tokens)
+                              self.representative_tokens, self.representative_kicker)
 
     def add(self, tokens: Sequence[str]) -> None:
         self.size += 1
@@ -103,14 +105,17 @@ class Policy:
         p = self.params
         if m.score >= p.threshold:
             return "similar"
-        if (cluster_size >= p.core_min_size and m.score >= p.core_threshold
+        if (cluster_size >= p.core_min_size and m.score >= p.core_threshold and not m.conflicts
                 and len(m.core_shared) >= p.core_min_tokens and m.core_weight >= p.core_min_idf):
             return "core"
         return None
 
-    def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity):
-        """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`."""
-        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size)), p)
+    def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,
+             kicker: Sequence[str] = ()):
+        """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`; `kicker` is the
+        headline's kicker tokens."""
+        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size), kicker,
+                                        p.representative_tokens[:p.representative_kicker]), p)
                          for p in profiles if p.size),
                         key=lambda mp: (-mp[0].score, mp[1].cluster_id))
         runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None
@@ -122,14 +127,14 @@ class Policy:
         return None, top[0], None, runner_up
 
     def update_representative(self, profile: ClusterProfile, headline_id: str, tokens: Sequence[str],
-                              rarity: Rarity) -> bool:
-        """After `tokens` joined `profile`: make it the representative if it covers the profile better."""
-        if not profile.representative_id:
-            profile.representative_id, profile.representative_tokens = headline_id, tuple(tokens)
-            return True
-        new = profile_coverage(tokens, profile, rarity)
-        current = profile_coverage(profile.representative_tokens, profile, rarity)
-        if new > current + self.params.representative_margin:
-            profile.representative_id, profile.representative_tokens = headline_id, tuple(tokens)
-            return True
-        return False
+                              rarity: Rarity, kicker: int = 0) -> bool:
+        """After `tokens` (whose first `kicker` are its kicker) joined `profile`: make it the representative if
+        it covers the profile better."""
+        if profile.representative_id:
+            new = profile_coverage(tokens, profile, rarity)
+            current = profile_coverage(profile.representative_tokens, profile, rarity)
+            if new <= current + self.params.representative_margin:
+                return False
+        profile.representative_id, profile.representative_tokens = headline_id, tuple(tokens)
+        profile.representative_kicker = kicker
+        return True

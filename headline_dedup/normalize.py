@@ -11,6 +11,11 @@ The pipeline (its version is `NORMALIZATION_VERSION`, stored with every signatur
 7. stop words removed (a maintained list, see `stopwords.py`);
 8. Snowball-stemmed (PyStemmer); numbers are never stemmed. In French, stems of demonyms ending in
    "-ien"/"-een" lose that ending ("iranien" -> "iran", "ukrainien" -> "ukrain"), which Snowball leaves apart.
+
+A short lead segment closed by ". " or " : " ("Laval. Les avocats…", "Besançon : une fusillade…") is the
+headline's *kicker*, a dateline or rubric. It is tokenised on its own (an alias never spans its end) and the
+number of its tokens is kept, so the verifier can tell "Quimper. Les avocats reconduisent la grève" from
+"Laval. Les avocats reconduisent leur grève": regional pages run the same headline for each town.
 """
 from __future__ import annotations
 
@@ -26,14 +31,14 @@ from headline_dedup.aliases import AliasTable, default_aliases
 from headline_dedup.errors import InvalidHeadline
 from headline_dedup.stopwords import stop_words
 
-NORMALIZATION_VERSION = "n2"
+NORMALIZATION_VERSION = "n3"
 SUPPORTED_LANGUAGES = {"fr": "french", "en": "english"}
 MAX_HEADLINE_CHARS = 1000
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _PREFIX = re.compile(
     r"^(?:(?:urgent|alerte|exclusif|exclusivite|mise a jour|maj|info|infos|breaking|flash|direct|en direct"
-    r"|live|video|videos|photo|photos|infographie|podcast|temoignage|enquete|interview|entretien|replay|audio)"
+    r"|live|video|videos|photo|photos|infographie|carte|cartes|podcast|temoignage|enquete|interview|entretien|replay|audio)"
     r"\s*(?:[-:.|/»>\u2013\u2014]+|\s(?=[-:.|]))\s*)+"
 )
 # A trailing parenthesis of at most three words and no digits ("(Insee)", "(Kiev)") is an attribution;
@@ -45,6 +50,9 @@ _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[cdjlmnst])'")
 _NUMBER_WORDS = {"deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8",
                  "dix": "10", "onze": "11", "douze": "12", "vingt": "20", "trente": "30", "cent": "100",
                  "mille": "1000"}
+# A kicker: at most 40 characters without sentence punctuation, closed by ". " or " : " (not "M. Dupont").
+_KICKER = re.compile(r"^([^.:!?]{2,40}?)\s*(?:\.\s|\s?:\s)")
+KICKER_MAX_TOKENS = 4
 _DEMONYM = re.compile(r"(?<=...)(?:ien|een)$")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:eme|ere|er|e)?(?![^\W_])|\d+(?:[.,]\d+)*|[^\W\d_]+")
 
@@ -56,6 +64,11 @@ class NormalizedHeadline:
     text: str  # folded text after prefix removal, before tokenising (exact-duplicate key source)
     tokens: tuple[str, ...]
     lang: str
+    kicker: int = 0  # the first `kicker` tokens are the headline's kicker (0: none)
+
+    @property
+    def kicker_tokens(self) -> tuple[str, ...]:
+        return self.tokens[:self.kicker]
 
     @property
     def key(self) -> str:
@@ -120,6 +133,15 @@ class Normalizer:
         if lang not in SUPPORTED_LANGUAGES:
             raise InvalidHeadline("unsupported_language", f"language {lang!r} is not one of {sorted(SUPPORTED_LANGUAGES)}")
         cleaned = clean_text(validate_text(text))
+        lead = _KICKER.match(cleaned)
+        kicker = self._tokenize(lead.group(1), lang) if lead else ()
+        if not 0 < len(kicker) <= KICKER_MAX_TOKENS:
+            return NormalizedHeadline(text=cleaned, tokens=self._tokenize(cleaned, lang), lang=lang)
+        tokens = kicker + self._tokenize(cleaned[lead.end():], lang)
+        return NormalizedHeadline(text=cleaned, tokens=tokens, lang=lang, kicker=len(kicker))
+
+    def _tokenize(self, cleaned: str, lang: str) -> tuple[str, ...]:
+        """Steps 4-8 on cleaned text."""
         words = _TOKEN.findall(_ELISION.sub(" ", cleaned))
         words = [w.replace(",", ".") if w[0].isdigit() else w for w in words]
         if lang == "fr":
@@ -132,8 +154,7 @@ class Normalizer:
         if lang == "fr":
             stemmed = [_DEMONYM.sub("", w) if len(w) >= 7 else w for w in stemmed]
         it = iter(stemmed)
-        tokens = tuple(w if w[0].isdigit() else next(it) for w in content)
-        return NormalizedHeadline(text=cleaned, tokens=tokens, lang=lang)
+        return tuple(w if w[0].isdigit() else next(it) for w in content)
 
 
 @lru_cache(maxsize=1)

@@ -37,7 +37,7 @@ def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rar
         return PairVerdict(False, "a headline has no content token (rejected as empty)", None)
     if a.key == b.key:
         return PairVerdict(True, "identical after normalisation (exact duplicate)", None)
-    m = pair_score(b.tokens, a.tokens, rarity)
+    m = pair_score(b.tokens, a.tokens, rarity, b.kicker_tokens, a.kicker_tokens)
     if len(set(a.tokens)) < min_tokens or len(set(b.tokens)) < min_tokens:
         return PairVerdict(False, f"fewer than {min_tokens} content tokens: kept as a singleton", m)
     threshold = policy.params.threshold

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # Engine
     num_perm: int = Field(128, ge=16, le=512)
     lsh_threshold: float = Field(0.25, gt=0, lt=1)
-    threshold: float = Field(0.5, gt=0, le=1, description="Join score for a similar headline")
+    threshold: float = Field(0.45, gt=0, le=1, description="Join score for a similar headline")
     core_threshold: float = Field(0.3, gt=0, le=1, description="Join score when the cluster core is shared")
     aliases_file: Path | None = Field(None, description="Extra alias table (TSV alias<TAB>canonical)")
     window_hours: float = Field(72, gt=0, description="Headlines older than this leave the candidate index")

@@ -7,7 +7,11 @@ is the harmonic mean of two rarity-weighted coverages:
   fraction of members that have it, so a word only one member used counts little);
 - *coverage*: how much of the cluster's weighted profile the headline covers.
 
-When the headline's numbers and the cluster's disagree entirely, the score is multiplied by `NUMBER_CONFLICT`.
+Two conflicts multiply the score down (`Match.conflicts` names them):
+
+- *numbers*: the headline's numbers and the cluster's core numbers disagree entirely (`NUMBER_CONFLICT`);
+- *kicker*: the headline and the cluster's representative both open with a kicker ("Laval.", "Quimper."), and
+  neither kicker appears in the other side: the same template run for two towns (`KICKER_CONFLICT`).
 
 Against a one-member cluster this is the rarity-weighted Dice coefficient of the two token sets, which is what
 `pair_score` returns. Tokens that differ only by a stemming miss ("enqueteur"/"enquet") are matched softly with
@@ -25,8 +29,10 @@ from headline_dedup.weights import Rarity, is_temporal
 
 SOFT_MATCH_CUTOFF = 84.0
 SOFT_MATCH_MIN_LEN = 5
+SOFT_MATCH_MAX_SUFFIX = 3
 SOFT_MATCH_DISCOUNT = 0.8  # a soft match counts for a bit less than an exact one
 NUMBER_CONFLICT = 0.7  # score factor when the numbers disagree (measured on STS pairs and the dev set)
+KICKER_CONFLICT = 0.5  # score factor when the kickers name different things (measured on the dev set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Match:
     shared: tuple[str, ...]  # headline tokens found in the cluster (exactly or softly)
     core_shared: tuple[str, ...]  # shared, non-temporal tokens that a strict majority of the members have
     core_weight: float  # summed IDF of `core_shared`
+    conflicts: tuple[str, ...] = ()  # "numbers", "kicker": what multiplied the score down
 
 
 def is_core(count: int, size: int) -> bool:
@@ -47,33 +54,56 @@ def is_core(count: int, size: int) -> bool:
     return count * 2 > size
 
 
+def _is_figure(token: str) -> bool:
+    return token[0].isdigit() and not is_temporal(token)
+
+
 def _numbers_conflict(mine: set[str], counts: Mapping[str, int], size: int) -> bool:
-    """The headline has numbers, the cluster's core has numbers, and they share none: "0.1%" vs "1.1%",
-    "6 soldats" vs "3 soldats" are other stories (or other figures) far more often than rewrites."""
-    own = [t for t in mine if t[0].isdigit()]
+    """The headline has figures, the cluster's core has figures, and they share none: "0.1%" vs "1.1%",
+    "6 soldats" vs "3 soldats" are other stories (or other figures) far more often than rewrites. Years are
+    not figures here: they say when, and "Euro 2020" names the same tournament as "Euro"."""
+    own = [t for t in mine if _is_figure(t)]
     if not own or any(t in counts for t in own):
         return False
-    return any(t[0].isdigit() and is_core(c, size) for t, c in counts.items())
+    return any(_is_figure(t) and is_core(c, size) for t, c in counts.items())
+
+
+def _kickers_conflict(kicker: Sequence[str], tokens: set[str], cluster_kicker: Sequence[str],
+                      counts: Mapping[str, int]) -> bool:
+    """Both kickers have a word of their own ("meteo tour" / "meteo colmar"), and neither side mentions the
+    other's anywhere."""
+    mine = set(kicker).difference(cluster_kicker)
+    theirs = set(cluster_kicker).difference(kicker)
+    return (bool(mine) and bool(theirs) and not any(t in counts for t in mine)
+            and not any(t in tokens for t in theirs))
 
 
 def _soft_lookup(token: str, vocabulary: Sequence[str]) -> str | None:
     if len(token) < SOFT_MATCH_MIN_LEN or token[0].isdigit() or not vocabulary:
         return None
     found = process.extractOne(token, vocabulary, scorer=fuzz.ratio, processor=None, score_cutoff=SOFT_MATCH_CUTOFF)
-    if found is None:
-        return None
-    other = found[0]
-    # Only suffix variation: the shorter word must start the longer one up to its last two letters.
-    short, long_ = sorted((token, other), key=len)
-    return other if long_.startswith(short[:-2]) else None
+    if found is not None:
+        other = found[0]
+        # Only suffix variation: the shorter word must start the longer one up to its last two letters.
+        short, long_ = sorted((token, other), key=len)
+        return other if long_.startswith(short[:-2]) else None
+    # Snowball leaves French verb endings such as "-ent" ("attendent" / "attend"): a whole word plus at most
+    # SOFT_MATCH_MAX_SUFFIX letters is the same word, even where the ratio is below the cut-off.
+    for other in vocabulary:
+        short, long_ = (token, other) if len(token) <= len(other) else (other, token)
+        if (len(short) >= SOFT_MATCH_MIN_LEN and len(long_) - len(short) <= SOFT_MATCH_MAX_SUFFIX
+                and long_.startswith(short)):
+            return other
+    return None
 
 
 NO_MATCH = Match(0.0, 0.0, 0.0, (), (), 0.0)
 
 
 def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, rarity: Rarity,
-                  min_score: float = 0.0) -> Match:
-    """Score a headline's tokens against a cluster profile (`counts[t]` members of `size` contain t).
+                  min_score: float = 0.0, kicker: Sequence[str] = (), cluster_kicker: Sequence[str] = ()) -> Match:
+    """Score a headline's tokens against a cluster profile (`counts[t]` members of `size` contain t); `kicker`
+    is the headline's kicker tokens, `cluster_kicker` the cluster representative's.
 
     Below `min_score` the result is `NO_MATCH`: the containment alone bounds the score (at most 2c / (c + 1)),
     so most LSH candidates are dismissed before the cluster's whole profile is weighed.
@@ -104,9 +134,16 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
         shared.append(t)
         if is_core(counts[other], size) and factor == 1.0 and not is_temporal(t):
             core.append(t)
+    conflicts = []
+    factor = 1.0
     if _numbers_conflict(mine, counts, size):
-        shared_in *= NUMBER_CONFLICT
-        shared_cl *= NUMBER_CONFLICT
+        conflicts.append("numbers")
+        factor *= NUMBER_CONFLICT
+    if _kickers_conflict(kicker, mine, cluster_kicker, counts):
+        conflicts.append("kicker")
+        factor *= KICKER_CONFLICT
+    shared_in *= factor
+    shared_cl *= factor
     containment = shared_in / own_total
     if 2 * containment / (containment + 1) < min_score or not shared:
         return NO_MATCH
@@ -114,12 +151,13 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
     coverage = min(1.0, shared_cl / profile_total) if profile_total > 0 else 0.0
     score = 2 * containment * coverage / (containment + coverage) if containment + coverage else 0.0
     return Match(score, containment, coverage, tuple(sorted(shared)), tuple(sorted(core)),
-                 sum(rarity.idf(t) for t in core))
+                 sum(rarity.idf(t) for t in core), tuple(conflicts))
 
 
-def pair_score(a: Sequence[str], b: Sequence[str], rarity: Rarity) -> Match:
+def pair_score(a: Sequence[str], b: Sequence[str], rarity: Rarity, a_kicker: Sequence[str] = (),
+               b_kicker: Sequence[str] = ()) -> Match:
     """Score two headlines (b as a one-member cluster): rarity-weighted Dice with soft token matches."""
-    return match_profile(a, {t: 1 for t in set(b)}, 1, rarity)
+    return match_profile(a, {t: 1 for t in set(b)}, 1, rarity, kicker=a_kicker, cluster_kicker=b_kicker)
 
 
 def text_ratio(a: str, b: str) -> float:

@@ -165,7 +165,7 @@ def cmd_explain(args, settings: Settings) -> int:
     sa, sb = signer.sign([na.tokens, nb.tokens])
     # Rarity with only these two headlines seen: every token equally rare, as for a fresh stream.
     verdict = judge_pair(na, nb, Policy(config.policy), pair_rarity(na, nb))
-    m = verdict.match or pair_score(nb.tokens, na.tokens, pair_rarity(na, nb))
+    m = verdict.match or pair_score(nb.tokens, na.tokens, pair_rarity(na, nb), nb.kicker_tokens, na.kicker_tokens)
     b, r = config.signature.bands
     candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
     print(f"A normalised: {' '.join(na.tokens)}")
@@ -173,6 +173,8 @@ def cmd_explain(args, settings: Settings) -> int:
     print(f"estimated Jaccard (MinHash {config.signature.num_perm}): {jaccard(sa, sb):.3f}; "
           f"LSH candidate (b={b}, r={r}): {'yes' if candidate else 'no'}")
     print(f"shared tokens: {' '.join(m.shared) or '-'}")
+    print(f"kickers: {' '.join(na.kicker_tokens) or '-'} / {' '.join(nb.kicker_tokens) or '-'}; "
+          f"conflicts: {', '.join(m.conflicts) or 'none'}")
     print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
           f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
     print(f"decision: {'same story' if verdict.same else 'different'} ({verdict.reason})")

@@ -43,3 +43,16 @@ def test_index_window_forgets_old_headlines(redis_client):
     d1, d2, d3 = engine.process([a]), engine.process([b]), engine.process([c])
     assert d2[0].cluster_id == d1[0].cluster_id
     assert d3[0].cluster_id == "3"  # ten days later: out of the 72 h window, a new story
+
+
+def test_representative_kicker_survives_a_round_trip(redis_client):
+    """The kicker check against a cluster's representative works when the cluster comes back from Redis."""
+    engine = redis_engine(redis_client)
+    tours = [Headline("1", "Météo Tours: prévisions du vendredi 10 janvier, pluie et vent fort", timestamp=1e6),
+             Headline("2", "Météo Tours : prévisions du vendredi 10 janvier, pluie et vent", timestamp=1e6 + 1)]
+    first = engine.process(tours)
+    assert first[0].cluster_id == first[1].cluster_id
+    assert redis_client.hget(Keys().cluster(first[0].cluster_id), "rep_kicker") in (b"2", "2")
+    colmar = engine.process([Headline("3", "Météo Colmar: prévisions du vendredi 10 janvier, pluie et vent fort",
+                                      timestamp=1e6 + 2)])
+    assert colmar[0].cluster_id != first[0].cluster_id and colmar[0].match.conflicts == ("kicker",)

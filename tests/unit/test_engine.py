@@ -80,3 +80,48 @@ def test_disagreeing_numbers_weaken_a_match():
     conflict = pair_score(other.tokens, a.tokens, pair_rarity(a, other)).score
     plain = pair_score(unnumbered.tokens, other.tokens, pair_rarity(unnumbered, other)).score
     assert conflict < NUMBER_CONFLICT * 0.9 < plain  # 5 of 6 tokens shared, yet below a plain 5-of-6 subset
+
+
+def test_same_template_for_two_towns_stays_apart():
+    """Regional pages run one headline per town: kickers naming different towns are different stories, while
+    a kicker the other headline mentions ("Oberhof") is no conflict."""
+    from headline_dedup.pairs import pair_rarity
+
+    n = default_normalizer()
+    laval = n.normalize("Laval. Les avocats reconduisent leur grève")
+    quimper = n.normalize("Quimper. Les avocats reconduisent la grève")
+    m = pair_score(quimper.tokens, laval.tokens, pair_rarity(laval, quimper), quimper.kicker_tokens,
+                   laval.kicker_tokens)
+    assert m.conflicts == ("kicker",)
+    assert len({d.cluster_id for d in run([laval.text, quimper.text])}) == 2
+    biathlon = n.normalize("Biathlon : Martin Fourcade remporte le sprint d'Oberhof devant Emilien Jacquelin")
+    oberhof = n.normalize("Oberhof : Martin Fourcade rafle le sprint")
+    m = pair_score(oberhof.tokens, biathlon.tokens, pair_rarity(biathlon, oberhof), oberhof.kicker_tokens,
+                   biathlon.kicker_tokens)
+    assert m.conflicts == ()
+
+
+def test_kicker_conflict_is_checked_against_the_representative():
+    ds = run(["Météo Tours: prévisions du vendredi 10 janvier, pluie et vent fort",
+              "Météo Tours : prévisions du vendredi 10 janvier, pluie et vent",
+              "Météo Colmar: prévisions du vendredi 10 janvier, pluie et vent fort"])
+    assert ds[1].cluster_id == ds[0].cluster_id
+    assert ds[2].cluster_id != ds[0].cluster_id
+
+
+def test_years_are_not_conflicting_figures():
+    from headline_dedup.pairs import pair_rarity
+
+    n = default_normalizer()
+    a = n.normalize("Euro de handball : la France battue d'entrée par le Portugal (28-25)")
+    b = n.normalize("Euro de handball 2020 : la France renversée d'entrée par le Portugal")
+    assert pair_score(b.tokens, a.tokens, pair_rarity(a, b)).conflicts == ()
+
+
+def test_unstemmed_verb_endings_match_softly():
+    from headline_dedup.pairs import pair_rarity
+
+    n = default_normalizer()
+    a, b = n.normalize("Redon attend le pic de la crue"), n.normalize("A Redon, les habitants attendent le pic")
+    assert "attend" in pair_score(b.tokens, a.tokens, pair_rarity(a, b)).shared or \
+        "attendent" in pair_score(b.tokens, a.tokens, pair_rarity(a, b)).shared

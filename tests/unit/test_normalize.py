@@ -76,3 +76,24 @@ def test_alias_file_extends_and_rejects_bad_lines(tmp_path):
     f.write_text("no tab here\n", encoding="utf-8")
     with pytest.raises(ConfigurationError):
         AliasTable.from_files(f)
+
+
+@pytest.mark.parametrize("text, kicker", [
+    ("Laval. Les avocats reconduisent leur grève", ("laval",)),
+    ("Besançon : une nouvelle fusillade fait un blessé", ("besancon",)),
+    ("CARTE. Touraine : vos sorties du week-end", ("tourain",)),  # CARTE. is a format label, like VIDEO.
+    ("Zone euro: la croissance cale en fin d'année", ("zon", "euro")),
+    ("M. Dupont reste maire de Laval", ()),  # an abbreviation, not a kicker
+    ("Crise: la croissance", ("cris",)),
+    ("Une très longue introduction qui dépasse la limite: la suite", ()),  # longer than 40 characters
+    ("Pas de kicker dans ce titre", ()),
+])
+def test_kicker_is_the_short_lead_segment(text, kicker):
+    n = default_normalizer().normalize(text)
+    assert n.kicker_tokens == kicker
+    assert n.tokens[:n.kicker] == kicker
+
+
+def test_kicker_is_tokenised_on_its_own():
+    n = default_normalizer().normalize("Etats-Unis : les créations d'emplois ralentissent")
+    assert n.kicker_tokens == ("usa",) and n.tokens[1:] == toks("les créations d'emplois ralentissent")

@@ -28,9 +28,9 @@ def dev_scores():
 
 def test_dev_set_quality_floor(dev_scores):
     everything, without_largest = dev_scores
-    # Measured 0.486 / 0.929 (0.600 / 0.936 without the 31-headline story); baselines: 0.47 / 0.92.
-    assert everything.pair_f1 >= 0.48 and everything.bcubed_f1 >= 0.925
-    assert without_largest.pair_f1 >= 0.58 and without_largest.bcubed_f1 >= 0.93
+    # Measured 0.507 / 0.929 (0.618 / 0.936 without the 31-headline story); baselines: 0.47 / 0.92.
+    assert everything.pair_f1 >= 0.50 and everything.bcubed_f1 >= 0.925
+    assert without_largest.pair_f1 >= 0.61 and without_largest.bcubed_f1 >= 0.93
 
 
 def _clusters(seed_headlines):
@@ -79,8 +79,8 @@ def test_verifier_precision_on_sts_headline_pairs():
     with open(shared("stsb-fr-headlines/dev.tsv"), encoding="utf-8", newline="") as f:
         pairs = read_scored_pairs(f, default_normalizer(), "fr", "fr_sentence1", "fr_sentence2", "score", 4.0, 2.0)
     default = score_pairs(pairs, Policy())
-    strict = score_pairs(pairs, Policy(replace(PolicyParams(), threshold=0.65)))
-    # Measured: 0.860 / 0.800 at the default threshold 0.5; 0.912 / 0.591 at 0.65.
+    strict = score_pairs(pairs, Policy(replace(PolicyParams(), threshold=0.6)))
+    # Measured: 0.828 / 0.850 at the default threshold 0.45; 0.915 / 0.670 at 0.6.
     assert default.positives == 560 and default.negatives == 879
-    assert default.precision >= 0.85 and default.recall >= 0.78
-    assert strict.precision >= 0.90
+    assert default.precision >= 0.82 and default.recall >= 0.84
+    assert strict.precision >= 0.91 and strict.recall >= 0.66

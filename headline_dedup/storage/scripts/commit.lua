@@ -1,7 +1,7 @@
 -- A batch's outcome, written at once (the caller wraps this in MULTI with its events and acks).
 -- KEYS: df, meta, exact, clusters. ARGV: headline key prefix, cluster key prefix, now, outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
---  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json}}}.
+--  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker}}}.
 local hpre, cpre, now = ARGV[1], ARGV[2], ARGV[3]
 local o = cjson.decode(ARGV[4])
 for t, n in pairs(o.df) do redis.call('HINCRBY', KEYS[1], t, n) end
@@ -20,7 +20,8 @@ for _, d in ipairs(o.decisions) do
   end
 end
 for _, p in ipairs(o.profiles) do
-  redis.call('HSET', cpre .. p[1], 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'last_seen', now)
+  redis.call('HSET', cpre .. p[1], 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'rep_kicker', p[5],
+             'last_seen', now)
   redis.call('ZADD', KEYS[4], now, p[1])
 end
 return #o.decisions
