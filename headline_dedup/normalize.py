@@ -12,9 +12,9 @@ The pipeline (its version is `NORMALIZATION_VERSION`, stored with every signatur
 8. Snowball-stemmed (PyStemmer); numbers are never stemmed. In French, stems of demonyms ending in
    "-ien"/"-een" lose that ending ("iranien" -> "iran", "ukrainien" -> "ukrain"), which Snowball leaves apart.
 
-A short lead segment closed by ". " or " : " ("Laval. Les avocats…", "Besançon : une fusillade…") is the
-headline's *kicker*, a dateline or rubric. It is tokenised on its own (an alias never spans its end) and the
-number of its tokens is kept, so the verifier can tell "Quimper. Les avocats reconduisent la grève" from
+A lead segment closed by ". " or " : " is tokenised on its own (an alias never spans its end). When it is short
+("Laval. Les avocats…", "Besançon : une fusillade…") it is the headline's *kicker*, a dateline or rubric, and
+the number of its tokens is kept, so the verifier can tell "Quimper. Les avocats reconduisent la grève" from
 "Laval. Les avocats reconduisent leur grève": regional pages run the same headline for each town.
 """
 from __future__ import annotations
@@ -38,7 +38,8 @@ MAX_HEADLINE_CHARS = 1000
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _PREFIX = re.compile(
     r"^(?:(?:urgent|alerte|exclusif|exclusivite|mise a jour|maj|info|infos|breaking|flash|direct|en direct"
-    r"|live|video|videos|photo|photos|infographie|carte|cartes|podcast|temoignage|enquete|interview|entretien|replay|audio)"
+    r"|live|video|videos|photo|photos|infographie|carte|cartes|podcast|temoignage|enquete|interview|entretien"
+    r"|replay|audio)"
     r"\s*(?:[-:.|/»>\u2013\u2014]+|\s(?=[-:.|]))\s*)+"
 )
 # A trailing parenthesis of at most three words and no digits ("(Insee)", "(Kiev)") is an attribution;
@@ -134,11 +135,12 @@ class Normalizer:
             raise InvalidHeadline("unsupported_language", f"language {lang!r} is not one of {sorted(SUPPORTED_LANGUAGES)}")
         cleaned = clean_text(validate_text(text))
         lead = _KICKER.match(cleaned)
-        kicker = self._tokenize(lead.group(1), lang) if lead else ()
-        if not 0 < len(kicker) <= KICKER_MAX_TOKENS:
+        if lead is None:
             return NormalizedHeadline(text=cleaned, tokens=self._tokenize(cleaned, lang), lang=lang)
+        kicker = self._tokenize(lead.group(1), lang)
         tokens = kicker + self._tokenize(cleaned[lead.end():], lang)
-        return NormalizedHeadline(text=cleaned, tokens=tokens, lang=lang, kicker=len(kicker))
+        size = len(kicker) if len(kicker) <= KICKER_MAX_TOKENS else 0
+        return NormalizedHeadline(text=cleaned, tokens=tokens, lang=lang, kicker=size)
 
     def _tokenize(self, cleaned: str, lang: str) -> tuple[str, ...]:
         """Steps 4-8 on cleaned text."""
