@@ -58,6 +58,10 @@ class ClusterProfile:
         return ClusterProfile(self.cluster_id, self.size, dict(self.counts), self.representative_id,
                               self.representative_tokens, self.representative_kicker)
 
+    @property
+    def representative_kicker_tokens(self) -> tuple[str, ...]:
+        return self.representative_tokens[:self.representative_kicker]
+
     def add(self, tokens: Sequence[str]) -> None:
         self.size += 1
         for t in set(tokens):
@@ -115,7 +119,7 @@ class Policy:
         """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`; `kicker` is the
         headline's kicker tokens."""
         scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size), kicker,
-                                        p.representative_tokens[:p.representative_kicker]), p)
+                                        p.representative_kicker_tokens), p)
                          for p in profiles if p.size),
                         key=lambda mp: (-mp[0].score, mp[1].cluster_id))
         runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None

@@ -135,15 +135,15 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
         if is_core(counts[other], size) and factor == 1.0 and not is_temporal(t):
             core.append(t)
     conflicts = []
-    factor = 1.0
+    penalty = 1.0
     if _numbers_conflict(mine, counts, size):
         conflicts.append("numbers")
-        factor *= NUMBER_CONFLICT
+        penalty *= NUMBER_CONFLICT
     if _kickers_conflict(kicker, mine, cluster_kicker, counts):
         conflicts.append("kicker")
-        factor *= KICKER_CONFLICT
-    shared_in *= factor
-    shared_cl *= factor
+        penalty *= KICKER_CONFLICT
+    shared_in *= penalty
+    shared_cl *= penalty
     containment = shared_in / own_total
     if 2 * containment / (containment + 1) < min_score or not shared:
         return NO_MATCH
