@@ -44,7 +44,7 @@ class Match:
     coverage: float
     shared: tuple[str, ...]  # headline tokens found in the cluster (exactly or softly)
     core_shared: tuple[str, ...]  # shared, non-temporal tokens that a strict majority of the members have
-    core_weight: float  # summed IDF of `core_shared`
+    core_rarity: float  # summed IDF of `core_shared`, in units of `Rarity.max_idf`
     conflicts: tuple[str, ...] = ()  # "numbers", "kicker": what multiplied the score down
 
 
@@ -151,7 +151,7 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
     coverage = min(1.0, shared_cl / profile_total) if profile_total > 0 else 0.0
     score = 2 * containment * coverage / (containment + coverage) if containment + coverage else 0.0
     return Match(score, containment, coverage, tuple(sorted(shared)), tuple(sorted(core)),
-                 sum(rarity.idf(t) for t in core), tuple(conflicts))
+                 sum(rarity.idf(t) for t in core) / rarity.max_idf, tuple(conflicts))
 
 
 def pair_score(a: Sequence[str], b: Sequence[str], rarity: Rarity, a_kicker: Sequence[str] = (),

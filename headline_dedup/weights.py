@@ -54,6 +54,12 @@ class Rarity:
             w = self._by_count[count] = self._log_n - math.log(count + 1)
         return w * TEMPORAL_FACTOR if is_temporal(token) else w
 
+    @property
+    def max_idf(self) -> float:
+        """The IDF of a token never seen before: the most any token can weigh. It grows with the log of the
+        stream's length, so a bar on summed IDF is set in these units to mean the same early and late."""
+        return self._log_n
+
     def weight(self, token: str) -> float:
         """The weight used in similarity: IDF squared, so that rare words dominate."""
         w = self._weights.get(token)

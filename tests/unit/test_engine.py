@@ -125,3 +125,20 @@ def test_unstemmed_verb_endings_match_softly():
     a, b = n.normalize("Redon attend le pic de la crue"), n.normalize("A Redon, les habitants attendent le pic")
     shared = pair_score(b.tokens, a.tokens, pair_rarity(a, b)).shared
     assert "attend" in shared or "attendent" in shared
+
+
+def test_core_bar_means_the_same_early_and_late_in_a_stream():
+    from headline_dedup.verify import match_profile
+
+    counts, size = {"crash": 2, "iran": 2, "boeing": 2, "missil": 1}, 2
+    tokens = ["crash", "iran", "boeing", "canada", "thes"]
+    # A story's own words are seen a handful of times whatever the stream's length; IDF grows with the length.
+    story = {"crash": 3, "iran": 4, "boeing": 3, "missil": 2}
+    early = Rarity({**story, "canada": 2, "thes": 2}, 300)
+    late = Rarity({**story, "canada": 2000, "thes": 2000}, 300_000)
+    m_early = match_profile(tokens, counts, size, early)
+    m_late = match_profile(tokens, counts, size, late)
+    assert m_early.core_shared == m_late.core_shared == ("boeing", "crash", "iran")
+    assert sum(late.idf(t) for t in story) > 1.5 * sum(early.idf(t) for t in story)
+    # In units of the largest IDF, the bar barely moves.
+    assert abs(m_late.core_rarity - m_early.core_rarity) < 0.2 * m_early.core_rarity
