@@ -89,8 +89,8 @@ class Engine:
             decision = self._decide(h, n, candidates.get(i), snap, profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
-            snap.exact.setdefault(n.key, decision.cluster_id)
-            outcome.exact_keys.setdefault(n.key, decision.cluster_id)
+            if snap.exact.get(n.key) not in profiles:  # a new text, or its twin's cluster has expired
+                snap.exact[n.key] = outcome.exact_keys[n.key] = decision.cluster_id
             outcome.profiles[decision.cluster_id] = profiles[decision.cluster_id]
         if not dry_run:
             self.store.commit(outcome)

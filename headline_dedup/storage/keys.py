@@ -11,9 +11,9 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
 | {t}:h:<id>               | hash   | one headline: text, meta, status, cluster_id, score, reason    |
 | {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
-| {t}:exact                | hash   | normalised-text hash -> cluster id                             |
+| {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own) |
 | {t}:df                   | hash   | token -> number of headlines containing it                     |
-| {t}:c:<id>               | hash   | cluster: size, representative, first/last seen                 |
+| {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys     |
 | {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |
 | {t}:c:<id>:m             | hash   | member headline id -> join score                               |
 | {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |

@@ -9,6 +9,8 @@ import redis
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import as_text
 
+_CLUSTER_FIELDS = ("size", "rep_id", "first_seen", "last_seen")  # not its exact-key list, which can be long
+
 
 def _headline(hid: str, raw: dict) -> dict | None:
     if not raw:
@@ -39,10 +41,10 @@ class Reader:
         k = self.keys
         pipe = self.client.pipeline(transaction=False)
         for cid in ids:
-            pipe.hgetall(k.cluster(cid))
+            pipe.hmget(k.cluster(cid), _CLUSTER_FIELDS)
             pipe.hgetall(k.cluster_members(cid))
         raw = pipe.execute()
-        metas = [{as_text(a): as_text(b) for a, b in m.items()} for m in raw[0::2]]
+        metas = [{f: as_text(v) for f, v in zip(_CLUSTER_FIELDS, m) if v is not None} for m in raw[0::2]]
         member_scores = [{as_text(a): float(b) for a, b in m.items()} for m in raw[1::2]]
         wanted = {m["rep_id"] for m in metas if m.get("rep_id")}
         if members:

@@ -34,6 +34,7 @@ class RedisStore:
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
         self._load = client.register_script(_script("load.lua"))
         self._commit = client.register_script(_script("commit.lua"))
+        self._expire = client.register_script(_script("expire.lua"))
 
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         k = self.keys
@@ -81,9 +82,8 @@ class RedisStore:
                                                                num=limit)]
 
     def stage_expiry(self, pipe, cluster_ids: Sequence[str]) -> None:
-        """Queue the removal of clusters past retention (their headlines expire on their own TTL)."""
-        k = self.keys
-        for cid in cluster_ids:
-            pipe.delete(k.cluster(cid), k.cluster_tokens(cid), k.cluster_members(cid))
+        """Queue the removal of clusters past retention with their exact-duplicate keys (their headlines expire
+        on their own TTL)."""
         if cluster_ids:
-            pipe.zrem(k.clusters, *cluster_ids)
+            k = self.keys
+            self._expire(keys=[k.exact, k.clusters], args=[k.cluster(""), *cluster_ids], client=pipe)

@@ -56,3 +56,25 @@ def test_representative_kicker_survives_a_round_trip(redis_client):
     colmar = engine.process([Headline("3", "Météo Colmar: prévisions du vendredi 10 janvier, pluie et vent fort",
                                       timestamp=1e6 + 2)])
     assert colmar[0].cluster_id != first[0].cluster_id and colmar[0].match.conflicts == ("kicker",)
+
+
+def test_expiry_removes_a_clusters_exact_keys_and_a_dangling_key_is_taken_over(redis_client):
+    keys, store = Keys(), RedisStore(redis_client, Keys())
+    engine = redis_engine(redis_client)
+    text = "Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne"
+    first = engine.process([Headline("1", text, timestamp=1e6), Headline("2", text, timestamp=1e6 + 1)])
+    assert first[1].reason == "exact" and redis_client.hlen(keys.exact) == 1
+    pipe = redis_client.pipeline(transaction=True)
+    store.stage_expiry(pipe, [first[0].cluster_id])
+    pipe.execute()
+    assert redis_client.hlen(keys.exact) == 0 and redis_client.zcard(keys.clusters) == 0
+
+    # A key written before clusters listed theirs, left pointing at a cluster that is gone: the next twin
+    # opens a cluster of its own and takes the key over, so the exact path works again.
+    again = engine.process([Headline("3", text, timestamp=1e6 + 2)])[0]
+    redis_client.hset(keys.exact, redis_client.hkeys(keys.exact)[0], "gone")
+    redis_client.hdel(keys.cluster(again.cluster_id), "exact")
+    later = engine.process([Headline("4", text + " !", timestamp=1e6 + 3),
+                            Headline("5", text + " ?", timestamp=1e6 + 4)])
+    assert later[0].reason in ("new", "similar") and later[1].reason == "exact"
+    assert redis_client.hvals(keys.exact) in ([later[0].cluster_id.encode()], [later[0].cluster_id])

@@ -164,6 +164,7 @@ def test_clusters_past_retention_expire_with_an_event(redis_client):
         while redis_client.zcard(keys.clusters) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert redis_client.zcard(keys.clusters) == 0
+    assert redis_client.hlen(keys.exact) == 0  # nothing of an expired cluster is left behind
     assert not any(redis_client.exists(keys.cluster(c), keys.cluster_tokens(c), keys.cluster_members(c))
                    for c in clusters)
     expired = [json.loads(f[b"data"])["cluster_id"] for _, f in redis_client.xrange(keys.events)

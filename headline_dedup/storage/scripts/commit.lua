@@ -6,7 +6,19 @@ local hpre, cpre, now = ARGV[1], ARGV[2], ARGV[3]
 local o = cjson.decode(ARGV[4])
 for t, n in pairs(o.df) do redis.call('HINCRBY', KEYS[1], t, n) end
 if o.counted > 0 then redis.call('HINCRBY', KEYS[2], 'total', o.counted) end
-for f, cid in pairs(o.exact) do redis.call('HSETNX', KEYS[3], f, cid) end
+-- An exact key is owned by the first cluster to record it, and listed in that cluster's `exact` field so that
+-- the cluster's expiry removes it. A key left pointing at a cluster that no longer exists is taken over.
+for f, cid in pairs(o.exact) do
+  local owned = redis.call('HSETNX', KEYS[3], f, cid)
+  if owned == 0 and redis.call('EXISTS', cpre .. redis.call('HGET', KEYS[3], f)) == 0 then
+    redis.call('HSET', KEYS[3], f, cid)
+    owned = 1
+  end
+  if owned == 1 then
+    local listed = redis.call('HGET', cpre .. cid, 'exact')
+    redis.call('HSET', cpre .. cid, 'exact', listed and (listed .. ' ' .. f) or f)
+  end
+end
 for _, d in ipairs(o.decisions) do
   local id, cid, reason, score = d[1], d[2], d[3], d[4]
   if cid == '' then
