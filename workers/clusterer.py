@@ -45,7 +45,7 @@ class Clusterer(Role):
         self.keys = Keys(settings.key_prefix, settings.namespace)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
         config = settings.engine_config()
-        self.store = RedisStore(client, self.keys)
+        self.store = RedisStore(client, self.keys, record_ttl=settings.retention_days * 86400)
         index = RedisIndex(client, self.keys, Signer(config.signature), settings.window_hours * 3600)
         self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
         super().__init__()

@@ -29,9 +29,12 @@ def exact_field(key: str) -> str:
 
 
 class RedisStore:
-    def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None):
-        """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction."""
+    def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None,
+                 record_ttl: float = 0):
+        """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction;
+        `record_ttl` is the headline records' retention in seconds (0: they do not expire)."""
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
+        self.record_ttl = int(record_ttl)
         self._load = client.register_script(_script("load.lua"))
         self._commit = client.register_script(_script("commit.lua"))
         self._expire = client.register_script(_script("expire.lua"))
@@ -67,7 +70,8 @@ class RedisStore:
         doc = {"df": df, "counted": len(outcome.tokens), "decisions": decisions, "profiles": profiles,
                "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
         self._commit(keys=[k.df, k.meta, k.exact, k.clusters],
-                     args=[k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False)], client=pipe)
+                     args=[k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False), self.record_ttl],
+                     client=pipe)
 
     def commit(self, outcome: BatchOutcome) -> None:
         pipe = self.client.pipeline(transaction=True)

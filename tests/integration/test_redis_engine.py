@@ -11,8 +11,9 @@ from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import RedisStore
 
 
-def redis_engine(client, keys=Keys(), config=EngineConfig()):
-    return Engine(RedisIndex(client, keys, Signer(config.signature), 72 * 3600), RedisStore(client, keys), config)
+def redis_engine(client, keys=Keys(), config=EngineConfig(), record_ttl=0):
+    return Engine(RedisIndex(client, keys, Signer(config.signature), 72 * 3600),
+                  RedisStore(client, keys, record_ttl=record_ttl), config)
 
 
 def test_same_clusters_as_in_memory(redis_client, seed_headlines):
@@ -78,3 +79,20 @@ def test_expiry_removes_a_clusters_exact_keys_and_a_dangling_key_is_taken_over(r
                             Headline("5", text + " ?", timestamp=1e6 + 4)])
     assert later[0].reason in ("new", "similar") and later[1].reason == "exact"
     assert redis_client.hvals(keys.exact) in ([later[0].cluster_id.encode()], [later[0].cluster_id])
+
+
+def test_a_clusters_representative_record_lives_as_long_as_its_newest_member(redis_client):
+    keys, engine = Keys(), redis_engine(redis_client, record_ttl=7000)
+    founder = Headline("1", "Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne", timestamp=1e6)
+    later = Headline("2", "Zone euro: la croissance a calé en fin d'année, plombée par l'Allemagne",
+                     timestamp=1e6 + 1)
+    for h, ttl in ((founder, 100), (later, 5000)):  # as ingest writes them, with their retention
+        redis_client.hset(keys.headline(h.id), mapping={"status": "queued", "text": h.text})
+        redis_client.expire(keys.headline(h.id), ttl)
+    # "3" has no record: it expired while the headline was queued.
+    ds = engine.process([founder]) + engine.process([later, Headline("3", "Trump annonce l'envoi de migrants "
+                                                                          "sans papiers à Guantanamo", timestamp=1e6)])
+    assert ds[1].cluster_id == ds[0].cluster_id
+    assert redis_client.hget(keys.cluster(ds[0].cluster_id), "rep_id") in (b"1", "1")
+    assert redis_client.ttl(keys.headline("1")) > 4000
+    assert 0 < redis_client.ttl(keys.headline("3")) <= 7000  # re-created by the commit, with the retention

@@ -1,8 +1,9 @@
 -- A batch's outcome, written at once (the caller wraps this in MULTI with its events and acks).
--- KEYS: df, meta, exact, clusters. ARGV: headline key prefix, cluster key prefix, now, outcome JSON:
+-- KEYS: df, meta, exact, clusters. ARGV: headline key prefix, cluster key prefix, now, outcome JSON, retention
+-- of headline records in seconds (0: none). The outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
 --  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker}}}.
-local hpre, cpre, now = ARGV[1], ARGV[2], ARGV[3]
+local hpre, cpre, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local o = cjson.decode(ARGV[4])
 for t, n in pairs(o.df) do redis.call('HINCRBY', KEYS[1], t, n) end
 if o.counted > 0 then redis.call('HINCRBY', KEYS[2], 'total', o.counted) end
@@ -19,13 +20,24 @@ for f, cid in pairs(o.exact) do
     redis.call('HSET', cpre .. cid, 'exact', listed and (listed .. ' ' .. f) or f)
   end
 end
+local newest_ttl = {}  -- cluster -> TTL of the record of a headline that just joined it
 for _, d in ipairs(o.decisions) do
   local id, cid, reason, score = d[1], d[2], d[3], d[4]
+  local hkey = hpre .. id
   if cid == '' then
-    redis.call('HSET', hpre .. id, 'status', 'rejected', 'reason', reason)
+    redis.call('HSET', hkey, 'status', 'rejected', 'reason', reason)
   else
-    redis.call('HSET', hpre .. id, 'status', 'clustered', 'cluster_id', cid, 'reason', reason, 'score', score,
+    redis.call('HSET', hkey, 'status', 'clustered', 'cluster_id', cid, 'reason', reason, 'score', score,
                'clustered_at', now)
+  end
+  -- A record that expired while queued is re-created by HSET: give it the retention again.
+  local ttl = redis.call('TTL', hkey)
+  if ttl == -1 and retention > 0 then
+    redis.call('EXPIRE', hkey, retention)
+    ttl = retention
+  end
+  if cid ~= '' then
+    newest_ttl[cid] = ttl
     for _, t in ipairs(d[6]) do redis.call('HINCRBY', cpre .. cid .. ':tok', t, 1) end
     redis.call('HSET', cpre .. cid .. ':m', id, score)
     if d[5] then redis.call('HSETNX', cpre .. cid, 'first_seen', now) end
@@ -35,5 +47,12 @@ for _, p in ipairs(o.profiles) do
   redis.call('HSET', cpre .. p[1], 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'rep_kicker', p[5],
              'last_seen', now)
   redis.call('ZADD', KEYS[4], now, p[1])
+  -- The representative's record lives as long as the cluster's newest member's: a story that runs for weeks
+  -- keeps a readable representative. (EXPIRE ... GT is Redis 7 only.)
+  local ttl, rep = newest_ttl[p[1]], hpre .. p[3]
+  if ttl and ttl > 0 then
+    local current = redis.call('TTL', rep)
+    if current >= 0 and current < ttl then redis.call('EXPIRE', rep, ttl) end
+  end
 end
 return #o.decisions
