@@ -54,16 +54,35 @@ class EmbeddedRedis:
             return f"redis://127.0.0.1:{self.port}/0"
         return f"unix://{self.socket}?db=0"
 
+    def _already_served(self) -> int | None:
+        """The pid of a redis-server already answering on this data directory's socket, if any."""
+        if not self.socket.exists():
+            return None
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1)
+        try:
+            return int(client.info("server")["process_id"])
+        except redis.RedisError:
+            return None  # a socket file left by a server that is gone
+        finally:
+            client.close()
+
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        pid = self._already_served()
+        if pid is not None:
+            # A second server would take over the socket and write the same AOF files.
+            raise StorageUnavailable(message=f"a redis-server (pid {pid}) already serves {self.data_dir}: stop it, "
+                                             "or use another data directory")
         args = [str(redis_server_binary()), "--dir", str(self.data_dir), "--port", str(self.port),
                 "--unixsocket", str(self.socket), "--unixsocketperm", "700",
                 "--appendonly", "yes", "--appendfsync", self.appendfsync, "--maxmemory-policy", "noeviction",
                 "--save", "", "--daemonize", "no", "--logfile", str(self.data_dir / "redis.log")]
         if self.port:
             args += ["--bind", "127.0.0.1"]
+        # Its own session: a Ctrl-C in the terminal reaches only us, and we stop the server after the workers
+        # have finished their step, not under them.
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+                                        stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url)
         while time.monotonic() < deadline:

@@ -38,3 +38,20 @@ def test_redis_lost_mid_traffic_gives_503_json_then_recovers(tmp_path):
     finally:
         client.close()
         server.stop()
+
+
+def test_bundled_redis_is_out_of_the_terminals_reach_and_never_started_twice_on_one_directory(tmp_path):
+    import os
+
+    import pytest
+
+    from headline_dedup.errors import StorageUnavailable
+
+    with EmbeddedRedis(tmp_path / "r") as server:
+        # Its own process group: a Ctrl-C sent to ours does not stop it under the workers.
+        assert os.getpgid(server.process.pid) != os.getpgid(0)
+        with pytest.raises(StorageUnavailable, match="already serves"):
+            EmbeddedRedis(tmp_path / "r").start()
+        assert redis.Redis.from_url(server.url).ping()
+    with EmbeddedRedis(tmp_path / "r") as again:  # once stopped, the directory is free again
+        assert redis.Redis.from_url(again.url).ping()
