@@ -1,4 +1,5 @@
-"""The service's commands: `serve` (bundled Redis + API + one worker), `ingest`."""
+"""The service's commands: `serve` (bundled Redis + API + one worker), `api`, `worker`, `dispatcher`, `keygen`,
+`replay`, `ingest`."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="client")
     p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, admin")
     p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("replay", help="queue the retained headlines of another namespace into this one (after an "
+                                      "upgrade that needs a new namespace), oldest first; safe to re-run")
+    p.add_argument("--from-namespace", required=True, help="the namespace to copy from (same Redis)")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
     p.add_argument("input")
@@ -189,6 +195,32 @@ def cmd_dispatcher(args, settings: Settings) -> int:
     from workers.dispatcher import Dispatcher
 
     return _run_role(settings, Dispatcher)
+
+
+def cmd_replay(args, settings: Settings) -> int:
+    from headline_dedup.storage.ingest import Ingestor
+    from headline_dedup.storage.keys import Keys
+    from headline_dedup.storage.replay import replay
+
+    source = Keys(settings.key_prefix, args.from_namespace)
+    target = Keys(settings.key_prefix, settings.namespace)
+    if source == target:
+        print(f"--from-namespace is this namespace ({settings.namespace}): set HEADLINE_DEDUP_NAMESPACE to the "
+              "new one", file=sys.stderr)
+        return 2
+    client, server = connect(settings)
+    try:
+        ingestor = Ingestor(client, target, settings.retention_days * 86400, settings.max_backlog)
+        report = replay(client, source, ingestor, progress=lambda r: print(
+            f"\rqueued {r.queued:,}, already there {r.already:,}, expired {r.expired:,}", end="", file=sys.stderr)
+            if sys.stderr.isatty() else None)
+        print(f"\r{args.from_namespace} -> {settings.namespace}: queued {report.queued:,}, already there "
+              f"{report.already:,}, expired {report.expired:,}; the workers of {settings.namespace} cluster them",
+              file=sys.stderr)
+    finally:
+        if server:
+            server.stop()
+    return 0
 
 
 def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
