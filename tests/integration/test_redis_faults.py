@@ -55,3 +55,35 @@ def test_bundled_redis_is_out_of_the_terminals_reach_and_never_started_twice_on_
         assert redis.Redis.from_url(server.url).ping()
     with EmbeddedRedis(tmp_path / "r") as again:  # once stopped, the directory is free again
         assert redis.Redis.from_url(again.url).ping()
+
+
+def test_bundled_redis_stops_when_its_parent_is_killed_so_a_restart_finds_the_directory_free(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from headline_dedup.storage.embedded import EmbeddedRedis; "
+        f"s = EmbeddedRedis({str(tmp_path / 'r')!r}).start(); print(s.process.pid, flush=True); time.sleep(600)")],
+        stdout=subprocess.PIPE, text=True)
+    server_pid = int(parent.stdout.readline())
+    parent.kill()  # SIGKILL: no cleanup code runs, as with the OOM killer
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphaned = _alive(server_pid)
+    if orphaned:
+        os.kill(server_pid, signal.SIGKILL)  # do not leave it behind the test run
+    assert not orphaned
+    with EmbeddedRedis(tmp_path / "r") as again:
+        assert redis.Redis.from_url(again.url).ping()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False

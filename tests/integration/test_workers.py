@@ -138,8 +138,10 @@ def test_bundled_redis_restart_loses_nothing_acknowledged(tmp_path):
         server = EmbeddedRedis(tmp_path / mode, appendfsync=mode).start()
         client = redis.Redis.from_url(server.url)
         settings = Settings(**FAST)
-        ids = submit(client, settings, dev_rows(500), batch=10)  # each submit returned = acknowledged
-        server.kill() if crash else server.stop()
+        try:
+            ids = submit(client, settings, dev_rows(500), batch=10)  # each submit returned = acknowledged
+        finally:
+            server.kill() if crash else server.stop()
         server = EmbeddedRedis(tmp_path / mode, appendfsync=mode).start()
         client = redis.Redis.from_url(server.url)
         try:
