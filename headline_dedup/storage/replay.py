@@ -10,7 +10,7 @@ from typing import Callable
 
 import redis
 
-from headline_dedup.errors import Overloaded
+from headline_dedup.errors import ConfigurationError, Overloaded
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
@@ -31,7 +31,7 @@ def replay(client: redis.Redis, source: Keys, target: Ingestor, batch_size: int 
     """Queue every retained headline of `source` into `target`'s namespace, oldest first, keeping client ids
     (idempotency carries over). Waits while the target's backlog is full."""
     if source == target.keys:
-        raise ValueError("replaying a namespace into itself")
+        raise ConfigurationError(message="replaying a namespace into itself")
     report = ReplayReport()
     last = int(client.get(source.seq) or 0)
     for start in range(1, last + 1, batch_size):
@@ -45,15 +45,19 @@ def replay(client: redis.Redis, source: Keys, target: Ingestor, batch_size: int 
                 report.expired += 1
                 continue
             items.append({f: v for f, v in record.items() if v})
-        while items:
-            try:
-                accepted = target.submit(items, request_id="replay")
-            except Overloaded as exc:
-                sleep(exc.retry_after or 1)
-                continue
+        if items:
+            accepted = _submit_when_room(target, items, sleep)
             report.queued += sum(a.new for a in accepted)
             report.already += sum(not a.new for a in accepted)
-            break
         if progress:
             progress(report)
     return report
+
+
+def _submit_when_room(target: Ingestor, items: list[dict], sleep: Callable[[float], None]):
+    """Submit, waiting out back-pressure (the target's workers drain its backlog meanwhile)."""
+    while True:
+        try:
+            return target.submit(items, request_id="replay")
+        except Overloaded as exc:
+            sleep(exc.retry_after or 1)
