@@ -6,7 +6,8 @@ The pipeline (its version is `NORMALIZATION_VERSION`, stored with every signatur
 2. wire prefixes ("URGENT -", "VIDEO.", "EN DIRECT |") and trailing short attributions ("(Insee)") removed;
 3. casefolded and accent-folded (so "Etats" and "États" meet before stemming);
 4. French elisions removed (l', d', qu', jusqu', lorsqu'…);
-5. tokenised: words, and numbers kept whole with a decimal point ("0,1%" -> "0.1");
+5. tokenised: words, and numbers kept whole with a decimal point ("0,1%" -> "0.1") and without thousands
+   separators ("16 500", "16.500" -> "16500" in French; "16,500" in English);
 6. French number words become digits ("trois" -> "3"); aliases applied (longest phrase first: "etats unis" -> "usa");
 7. stop words removed (a maintained list, see `stopwords.py`);
 8. Snowball-stemmed (PyStemmer); numbers are never stemmed. In French, stems of demonyms ending in
@@ -31,7 +32,7 @@ from headline_dedup.aliases import AliasTable, default_aliases
 from headline_dedup.errors import InvalidHeadline
 from headline_dedup.stopwords import stop_words
 
-NORMALIZATION_VERSION = "n3"
+NORMALIZATION_VERSION = "n4"
 SUPPORTED_LANGUAGES = {"fr": "french", "en": "english"}
 MAX_HEADLINE_CHARS = 1000
 
@@ -48,6 +49,10 @@ _TRAILING_ATTRIBUTION = re.compile(r"\s*\((?:[^\W\d_]+[ '-]?){1,3}\)\s*$")
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[cdjlmnst])'")
 # Numbers stay whole, with their ordinal suffix ("4e", "1er"); "0,1" and "0.1" meet as "0.1".
 # "3 départements" and "trois départements" are the same fact ("un" is an article, "neuf" also means new).
+# Digits in groups of three: French writes "16 500" or "16.500" (its decimal mark is the comma), English
+# "16,500". Not a date list ("10, 11 et 12 janvier": groups of three only) nor a decimal ("0,1", "2.5").
+_GROUPED_DIGITS = {"fr": re.compile(r"(?<![\d.,])\d{1,3}(?:[ .]\d{3})+(?!\d|[.,]\d)"),
+                   "en": re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|[.,]\d)")}
 _NUMBER_WORDS = {"deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8",
                  "dix": "10", "onze": "11", "douze": "12", "vingt": "20", "trente": "30", "cent": "100",
                  "mille": "1000"}
@@ -144,6 +149,7 @@ class Normalizer:
 
     def _tokenize(self, cleaned: str, lang: str) -> tuple[str, ...]:
         """Steps 4-8 on cleaned text."""
+        cleaned = _GROUPED_DIGITS[lang].sub(lambda m: re.sub(r"\D", "", m.group()), cleaned)
         words = _TOKEN.findall(_ELISION.sub(" ", cleaned))
         words = [w.replace(",", ".") if w[0].isdigit() else w for w in words]
         if lang == "fr":

@@ -36,6 +36,17 @@ def test_numbers_are_kept_and_distinguished():
     assert toks("Bourse: Londres recule (-0,14%)")[-1] == "0.14"  # a number in parentheses is kept
 
 
+def test_thousands_separators_do_not_split_a_number():
+    record = {"16500", "euros", "record"}
+    for text in ("16 500 euros, un record", "16.500 euros, un record", "16\u202f500 euros, un record",
+                 "16500 euros, un record"):
+        assert set(toks(text)) >= record, text
+    assert "1000000" in toks("1 000 000 de manifestants")
+    assert {"10", "11", "12"} <= set(toks("Sorties des 10, 11 et 12 janvier"))  # a list, not a number
+    assert "0.1" in toks("le PIB a reculé de 0,1 %") and "2.5" in toks("2.5 millions")
+    assert "16500" in toks("16,500 fans", "en") and "2.5" in toks("2.5 million fans", "en")
+
+
 def test_number_words_become_digits():
     assert "3" in toks("trois départements en rouge") and "3" in toks("3 départements en rouge")
 
