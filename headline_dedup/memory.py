@@ -86,9 +86,10 @@ class MemoryIndex:
 class MemoryStore:
     """Clusters, document frequencies and exact-duplicate keys in dictionaries."""
 
-    def __init__(self):
-        self.df: Counter[str] = Counter()
-        self.total = 0
+    def __init__(self, df: dict[str, int] | None = None, total: int = 0):
+        """`df`/`total`: document frequencies already learned (a history), else an empty stream."""
+        self.df: Counter[str] = Counter(df or {})
+        self.total = total
         self.exact: dict[str, str] = {}
         self.assignment: dict[str, str] = {}
         self.profiles: dict[str, ClusterProfile] = {}

@@ -5,20 +5,39 @@ from typing import Callable, Iterable, Iterator
 
 from headline_dedup.clustering import Decision
 from headline_dedup.engine import Engine, EngineConfig
+from headline_dedup.errors import InvalidHeadline
 from headline_dedup.feeds import FeedRow
 from headline_dedup.memory import MemoryIndex, MemoryStore
 from headline_dedup.normalize import Normalizer
 from headline_dedup.ports import Headline
 from headline_dedup.signatures import Signer
+from headline_dedup.weights import document_frequencies
 
 DEFAULT_WINDOW_SECONDS = 72 * 3600
 
 
 def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | None = None,
-                  window_seconds: float = DEFAULT_WINDOW_SECONDS) -> Engine:
+                  window_seconds: float = DEFAULT_WINDOW_SECONDS,
+                  history: tuple[dict[str, int], int] | None = None) -> Engine:
+    """The engine on in-memory adapters; `history` is (df, total) learned beforehand (`history_frequencies`)."""
     config = config or EngineConfig()
     index = MemoryIndex(Signer(config.signature), window_seconds=window_seconds)
-    return Engine(index, MemoryStore(), config, normalizer)
+    return Engine(index, MemoryStore(*(history or ())), config, normalizer)
+
+
+def history_frequencies(rows: Iterable[FeedRow], normalizer: Normalizer, lang: str = "fr"
+                        ) -> tuple[dict[str, int], int]:
+    """Document frequencies of earlier headlines, as a running service would have learned them (only those:
+    their clusters and index entries are not kept). Headlines the engine would reject are skipped."""
+    def tokens():
+        for row in rows:
+            try:
+                tokens = normalizer.normalize(row.text, lang).tokens
+            except InvalidHeadline:
+                continue
+            if tokens:  # the engine rejects a headline without content tokens, and does not count it
+                yield tokens
+    return document_frequencies(tokens())
 
 
 def cluster_rows(rows: Iterable[FeedRow], engine: Engine, lang: str = "fr", batch_size: int = 1000,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence, TextIO
+from typing import Mapping, Sequence, TextIO
 
 from headline_dedup.clustering import Policy
 from headline_dedup.normalize import NormalizedHeadline, Normalizer
 from headline_dedup.verify import Match, pair_score
-from headline_dedup.weights import Rarity
+from headline_dedup.weights import Rarity, document_frequencies
 
 
 @dataclass(frozen=True)
@@ -17,17 +17,6 @@ class PairVerdict:
     same: bool
     reason: str
     match: Match | None
-
-
-def document_frequencies(token_lists: Iterable[Sequence[str]]) -> tuple[dict[str, int], int]:
-    """(df, total) over a collection of headlines, as the stream would have counted them."""
-    df: dict[str, int] = {}
-    total = 0
-    for tokens in token_lists:
-        total += 1
-        for t in set(tokens):
-            df[t] = df.get(t, 0) + 1
-    return df, total
 
 
 def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rarity: Rarity) -> PairVerdict:

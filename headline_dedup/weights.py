@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Mapping
+from typing import Iterable, Mapping, Sequence
 
 # Stems (Snowball French and English, accent-folded) of temporal words.
 TEMPORAL_TOKENS = frozenset({
@@ -66,3 +66,14 @@ class Rarity:
         if w is None:
             w = self._weights[token] = self.idf(token) ** 2
         return w
+
+
+def document_frequencies(token_lists: Iterable[Sequence[str]]) -> tuple[dict[str, int], int]:
+    """(df, total) over a collection of headlines, as the stream would have counted them."""
+    df: dict[str, int] = {}
+    total = 0
+    for tokens in token_lists:
+        total += 1
+        for t in set(tokens):
+            df[t] = df.get(t, 0) + 1
+    return df, total

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from contextlib import nullcontext
@@ -12,7 +13,7 @@ from headline_dedup.engine import EngineConfig
 from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import open_input, read_feed
 from headline_dedup.normalize import Normalizer
-from headline_dedup.offline import cluster_rows, memory_engine
+from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
 from headline_dedup.pairs import judge_pair, pair_rarity
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import jaccard
@@ -29,6 +30,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-column", default="cluster_id")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--sweep", action="store_true", help="scores over a range of thresholds")
+    p.add_argument("--history", default=None,
+                   help="earlier headlines (TSV or plain text, --text-column) to learn document frequencies from "
+                        "first, as a running service has them; their clusters are not scored")
+    p.add_argument("--history-limit", type=int, default=None, help="read at most this many history rows")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("evaluate-pairs", help="verifier precision/recall on scored headline pairs (STS style)")
@@ -98,8 +103,8 @@ def cmd_cluster(args, settings: Settings) -> int:
     return 0
 
 
-def _evaluate_once(rows, config, settings, args):
-    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600)
+def _evaluate_once(rows, config, settings, args, history=None):
+    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
@@ -112,18 +117,24 @@ def cmd_evaluate(args, settings: Settings) -> int:
         rows = list(read_feed(stream, args.text_column, args.id_column, args.time_column, args.label_column))
     if args.time_column:
         rows.sort(key=lambda r: r.timestamp)
+    history = None
+    if args.history:
+        with open_input(args.history) as stream:
+            earlier = itertools.islice(read_feed(stream, args.text_column), args.history_limit)
+            history = history_frequencies(earlier, _normalizer(settings), args.lang)
     base = _config(args, settings)
     thresholds = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7] if args.sweep else [base.policy.threshold]
     results = []
     for t in thresholds:
         policy: PolicyParams = replace(base.policy, threshold=t)
-        results.append({"threshold": t, **_evaluate_once(rows, replace(base, policy=policy), settings, args)})
+        results.append({"threshold": t, **_evaluate_once(rows, replace(base, policy=policy), settings, args, history)})
     if args.json:
         json.dump(results if args.sweep else results[0], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     print(f"{len(rows)} headlines, {results[0]['all']['true_pairs']} labelled pairs; "
-          f"largest labelled cluster {results[0]['largest_cluster']}")
+          f"largest labelled cluster {results[0]['largest_cluster']}"
+          + (f"; document frequencies of {history[1]:,} earlier headlines first" if history else ""))
     print("threshold  pair_P  pair_R  pair_F1  b3_P   b3_R   b3_F1  | w/o largest: pair_F1  b3_F1")
     for r in results:
         a, w = r["all"], r["without_largest"]
