@@ -3,9 +3,10 @@ commits state, events and acknowledgements in one transaction.
 
 Restart-safe: a message is acknowledged only in the transaction that writes its outcome; one delivered again
 finds its headline already decided and is only acknowledged; entries of a dead consumer are reclaimed with
-XAUTOCLAIM. Several workers may run: deciding a batch happens under a lock, so two near-duplicates arriving at
-once in two workers cannot both open a cluster. A message that makes the engine fail goes to the dead-letter
-stream with its error, and the rest of its batch flows on.
+XAUTOCLAIM. Several workers may run: claiming and deciding a batch happen under one lock, so two near-duplicates
+arriving at once cannot both open a cluster, and batches are decided in stream order: the clusters are those one
+worker makes (more workers add availability, not clustering throughput). A message that makes the engine fail
+goes to the dead-letter stream with its error, and the rest of its batch flows on.
 """
 from __future__ import annotations
 
@@ -55,19 +56,31 @@ class Clusterer(Role):
     def step(self) -> None:
         """Heartbeat, one batch (reclaimed or new), and now and then the retention sweep."""
         self.client.set(self.keys.heartbeat(self.name), time.time(), ex=self.settings.heartbeat_ttl)
-        messages = self._reclaim() or self._read()
-        if messages:
-            self.handle(messages)
+        reclaimed = self._reclaim()
+        if reclaimed:
+            with self._lock() as lock:
+                self.handle(reclaimed, lock)
+        elif self._new_entries_waiting():
+            # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
+            # number of workers gives the clusters one worker gives.
+            with self._lock() as lock:
+                messages = self._read()
+                if messages:
+                    self.handle(messages, lock)
         if time.monotonic() >= self._next_expiry:
             self.expire_clusters()
+
+    def _lock(self):
+        """The clustering lock: one batch is decided at a time, whatever the number of workers."""
+        ttl = self.settings.lock_ttl_ms / 1000
+        return self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3)
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
         clustering lock, so that no batch is writing to them meanwhile)."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
         cutoff = time.time() - self.settings.retention_days * 86400
-        ttl = self.settings.lock_ttl_ms / 1000
-        with self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3):
+        with self._lock():
             stale = self.store.stale_clusters(cutoff, limit=1000)
             if stale:
                 pipe = self.client.pipeline(transaction=True)
@@ -77,9 +90,24 @@ class Clusterer(Role):
                 pipe.execute()
         return stale
 
+    def _new_entries_waiting(self) -> bool:
+        """Wait up to `worker_block_ms` for entries no consumer has been given yet, without claiming them."""
+        try:
+            groups = self.client.xinfo_groups(self.keys.ingest)
+        except redis.ResponseError:  # no stream: a flushed or replaced Redis
+            groups = []
+        group = next((g for g in groups if as_text(g["name"]) == INGEST_GROUP), None)
+        if group is None:
+            ensure_group(self.client, self.keys)
+            return False
+        resp = self.client.xread({self.keys.ingest: group["last-delivered-id"]}, count=1,
+                                 block=self.settings.worker_block_ms)
+        return bool(resp)
+
     def _read(self):
+        """Claim the next batch (under the lock; does not wait: another worker may have taken it)."""
         resp = self.client.xreadgroup(INGEST_GROUP, self.name, {self.keys.ingest: ">"},
-                                      count=self.settings.worker_batch, block=self.settings.worker_block_ms)
+                                      count=self.settings.worker_batch)
         return resp[0][1] if resp else []
 
     def _reclaim(self):
@@ -104,8 +132,8 @@ class Clusterer(Role):
                 keep.append((mid, f))
         return keep
 
-    def handle(self, messages) -> None:
-        """Decide and commit one batch of (entry id, fields) messages."""
+    def handle(self, messages, lock) -> None:
+        """Decide and commit one batch of (entry id, fields) messages, holding the clustering `lock`."""
         fields = [({as_text(k): as_text(v) for k, v in f.items()}, as_text(mid)) for mid, f in messages]
         done = self._already_decided([f["id"] for f, _ in fields])
         if done:
@@ -122,6 +150,7 @@ class Clusterer(Role):
         except Exception:  # isolate the poison message: retry one by one
             log.exception("batch failed; retrying its messages one by one", messages=len(todo))
             for item in todo:
+                lock.reacquire()  # a fresh lifetime for each message: the batch may be long to go through
                 try:
                     self._decide([item])
                 except RETRYABLE:
@@ -147,10 +176,8 @@ class Clusterer(Role):
             pipe.xack(self.keys.ingest, INGEST_GROUP, *entry_ids)
             pipe.xdel(self.keys.ingest, *entry_ids)  # the stream length is then the backlog
 
-        ttl = self.settings.lock_ttl_ms / 1000
-        with self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3):
-            self.store.extra_writes = events_and_ack
-            decisions = self.engine.process(headlines)
+        self.store.extra_writes = events_and_ack
+        decisions = self.engine.process(headlines)
         self._log_outcomes(decisions, by_id)
 
     def _log_outcomes(self, decisions, by_id) -> None:
