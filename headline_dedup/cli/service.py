@@ -40,7 +40,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("replay", help="queue the retained headlines of another namespace into this one (after an "
                                       "upgrade that needs a new namespace), oldest first; safe to re-run")
-    p.add_argument("--from-namespace", required=True, help="the namespace to copy from (same Redis)")
+    p.add_argument("--from-namespace", required=True,
+                   help="the namespace to copy from (same Redis); the target is HEADLINE_DEDUP_NAMESPACE")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
@@ -202,16 +203,11 @@ def cmd_replay(args, settings: Settings) -> int:
     from headline_dedup.storage.keys import Keys
     from headline_dedup.storage.replay import replay
 
-    source = Keys(settings.key_prefix, args.from_namespace)
-    target = Keys(settings.key_prefix, settings.namespace)
-    if source == target:
-        print(f"--from-namespace is this namespace ({settings.namespace}): set HEADLINE_DEDUP_NAMESPACE to the "
-              "new one", file=sys.stderr)
-        return 2
     client, server = connect(settings)
     try:
-        ingestor = Ingestor(client, target, settings.retention_days * 86400, settings.max_backlog)
-        report = replay(client, source, ingestor, progress=lambda r: print(
+        ingestor = Ingestor(client, Keys(settings.key_prefix, settings.namespace), settings.retention_days * 86400,
+                            settings.max_backlog)
+        report = replay(client, Keys(settings.key_prefix, args.from_namespace), ingestor, progress=lambda r: print(
             f"\rqueued {r.queued:,}, already there {r.already:,}, expired {r.expired:,}", end="", file=sys.stderr)
             if sys.stderr.isatty() else None)
         print(f"\r{args.from_namespace} -> {settings.namespace}: queued {report.queued:,}, already there "

@@ -31,7 +31,7 @@ def replay(client: redis.Redis, source: Keys, target: Ingestor, batch_size: int 
     """Queue every retained headline of `source` into `target`'s namespace, oldest first, keeping client ids
     (idempotency carries over). Waits while the target's backlog is full."""
     if source == target.keys:
-        raise ConfigurationError(message="replaying a namespace into itself")
+        raise ConfigurationError(message=f"replaying namespace {source.namespace!r} into itself")
     report = ReplayReport()
     last = int(client.get(source.seq) or 0)
     for start in range(1, last + 1, batch_size):

@@ -1,6 +1,7 @@
 """Carrying a namespace's retained headlines over to a new one (the upgrade path), on real Redis."""
 import pytest
 
+from headline_dedup.errors import ConfigurationError
 from headline_dedup.evaluation import score
 from headline_dedup.settings import Settings
 from headline_dedup.storage.ingest import Ingestor
@@ -28,6 +29,8 @@ def test_replay_rebuilds_the_same_clusters_in_a_new_namespace_and_is_safe_to_rer
     assert (report.queued, report.already, report.expired) == (300, 0, 1)
     assert waits  # the backlog filled up and replay waited instead of failing
 
+    with pytest.raises(ConfigurationError, match="into itself"):
+        replay(redis_client, Keys(namespace="new"), target)
     again = replay(redis_client, Keys(namespace="old"), target, batch_size=100, sleep=_drain(redis_client, new, []))
     assert (again.queued, again.already) == (0, 300)
 
