@@ -9,12 +9,18 @@ Rules, in order:
 3. Otherwise every candidate cluster (one whose member the LSH index returned) is scored with
    `verify.match_profile`: the headline against the cluster's whole profile, never against one member, so a
    headline that bridges two stories cannot pull them together and a cluster cannot drift member by member.
-   The best cluster is joined when its score reaches `threshold` (`similar`), or, for a cluster of at least
-   `core_min_size` members, when the score reaches `core_threshold` and the headline contains at least
-   `core_min_tokens` of the tokens a strict majority of members share, of summed IDF at least `core_min_rarity`
-   times the IDF of a never-seen token (IDF grows with the log of the stream's length: in these units the bar
-   means the same early in a stream and late), and nothing conflicts (figures, kickers; see `verify`) (`core`):
-   a story told from another angle keeps its core ("crash", "iran", "boeing") while the rest of the words change.
+   The best cluster is joined when
+   - its score reaches `threshold`, the verifier's own bar for "same story" with nothing else known (`similar`);
+   - or the story is live (its newest member is at most `live_hours` older than the headline) and the score
+     reaches `live_threshold` (`live`): rewrites of a story come in bursts, and a middling match hours after
+     a story went quiet is, on the dev set, more often another story (a follow-up, the same template) than a
+     rewrite;
+   - or, for a cluster of at least `core_min_size` members, the score reaches `core_threshold` and the
+     headline contains at least `core_min_tokens` of the tokens a strict majority of members share, of summed
+     IDF at least `core_min_rarity` times the IDF of a never-seen token (IDF grows with the log of the stream's
+     length: in these units the bar means the same early in a stream and late), and nothing conflicts
+     (figures, kickers; see `verify`) (`core`): a story told from another angle keeps its core ("crash",
+     "iran", "boeing") while the rest of the words change.
 4. Else the headline opens a new cluster (`new`), whose id derives from the headline's id (stable, and the same
    when a message is processed twice).
 
@@ -35,7 +41,9 @@ from headline_dedup.weights import Rarity
 class PolicyParams:
     """Thresholds of the assignment policy (defaults measured on the dev set; see README)."""
 
-    threshold: float = 0.45
+    threshold: float = 0.6  # the verifier's bar: a pair above it is the same story, whenever it arrives
+    live_threshold: float = 0.45  # the bar for joining a live story
+    live_hours: float = 6.0  # a story is live while its newest member is at most this much older
     core_threshold: float = 0.3
     core_min_size: int = 2
     core_min_tokens: int = 3
@@ -54,17 +62,19 @@ class ClusterProfile:
     representative_id: str = ""
     representative_tokens: tuple[str, ...] = ()
     representative_kicker: int = 0  # the representative's kicker is its first this many tokens
+    latest: float = 0.0  # the newest member's timestamp (seconds since the epoch)
 
     def copy(self) -> "ClusterProfile":
         return ClusterProfile(self.cluster_id, self.size, dict(self.counts), self.representative_id,
-                              self.representative_tokens, self.representative_kicker)
+                              self.representative_tokens, self.representative_kicker, self.latest)
 
     @property
     def representative_kicker_tokens(self) -> tuple[str, ...]:
         return self.representative_tokens[:self.representative_kicker]
 
-    def add(self, tokens: Sequence[str]) -> None:
+    def add(self, tokens: Sequence[str], timestamp: float = 0.0) -> None:
         self.size += 1
+        self.latest = max(self.latest, timestamp)
         for t in set(tokens):
             self.counts[t] = self.counts.get(t, 0) + 1
 
@@ -75,7 +85,7 @@ class Decision:
 
     headline_id: str
     cluster_id: str | None
-    reason: str  # new | exact | similar | core | too_short | empty
+    reason: str  # new | exact | similar | live | core | too_short | empty
     score: float = 0.0
     created: bool = False
     representative_changed: bool = False
@@ -100,32 +110,41 @@ class Policy:
     def __init__(self, params: PolicyParams | None = None):
         self.params = params or PolicyParams()
 
-    def min_score(self, cluster_size: int) -> float:
+    def is_live(self, profile: ClusterProfile, now: float) -> bool:
+        """Whether a headline at time `now` finds `profile`'s story live (a newer member counts as live too)."""
+        return now - profile.latest <= self.params.live_hours * 3600
+
+    def min_score(self, cluster_size: int, live: bool = False) -> float:
         """The lowest score at which a cluster of this size can be joined."""
         p = self.params
-        return min(p.threshold, p.core_threshold) if cluster_size >= p.core_min_size else p.threshold
+        bar = min(p.threshold, p.live_threshold) if live else p.threshold
+        return min(bar, p.core_threshold) if cluster_size >= p.core_min_size else bar
 
-    def accepts(self, m: Match, cluster_size: int) -> str | None:
-        """The reason a match is good enough to join (`similar`/`core`), or None."""
+    def accepts(self, m: Match, cluster_size: int, live: bool = False) -> str | None:
+        """The reason a match is good enough to join (`similar`/`live`/`core`), or None; `live`: the story
+        is live for the headline."""
         p = self.params
         if m.score >= p.threshold:
             return "similar"
+        if live and m.score >= p.live_threshold:
+            return "live"
         if (cluster_size >= p.core_min_size and m.score >= p.core_threshold and not m.conflicts
                 and len(m.core_shared) >= p.core_min_tokens and m.core_rarity >= p.core_min_rarity):
             return "core"
         return None
 
     def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,
-             kicker: Sequence[str] = ()):
+             kicker: Sequence[str] = (), now: float = 0.0):
         """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`; `kicker` is the
-        headline's kicker tokens."""
-        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size), kicker,
-                                        p.representative_kicker_tokens), p)
+        headline's kicker tokens, `now` its timestamp."""
+        live = {p.cluster_id: self.is_live(p, now) for p in profiles}
+        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size, live[p.cluster_id]),
+                                        kicker, p.representative_kicker_tokens), p)
                          for p in profiles if p.size),
                         key=lambda mp: (-mp[0].score, mp[1].cluster_id))
         runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None
         for m, prof in scored:
-            reason = self.accepts(m, prof.size)
+            reason = self.accepts(m, prof.size, live[prof.cluster_id])
             if reason:
                 return prof, m, reason, runner_up
         top = scored[0] if scored else (None, None)

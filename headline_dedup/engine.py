@@ -105,7 +105,7 @@ class Engine:
             return self._open(h, n, "too_short", profiles, rarity)
         cluster_ids = {snap.assignment[c] for c in cands if snap.assignment.get(c) in profiles}
         prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(cluster_ids)],
-                                                          rarity, n.kicker_tokens)
+                                                          rarity, n.kicker_tokens, h.timestamp)
         if prof is None:
             return self._open(h, n, "new", profiles, rarity, match, runner_up)
         return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
@@ -115,7 +115,7 @@ class Engine:
         prof = profiles.get(cid)
         if prof is None:
             prof = profiles[cid] = ClusterProfile(cid)
-        prof.add(n.tokens)
+        prof.add(n.tokens, h.timestamp)
         self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         best_other = runner_up if match is None else (None, match.score)
         return Decision(h.id, cid, reason, 1.0, created=True, representative_changed=True, match=match,
@@ -123,7 +123,7 @@ class Engine:
                         cluster_size=prof.size)
 
     def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity) -> Decision:
-        prof.add(n.tokens)
+        prof.add(n.tokens, h.timestamp)
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
                         runner_up=runner_up, cluster_size=prof.size)

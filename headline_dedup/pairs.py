@@ -19,8 +19,10 @@ class PairVerdict:
     match: Match | None
 
 
-def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rarity: Rarity) -> PairVerdict:
-    """Whether `b` would join a cluster made of `a` alone, and why."""
+def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rarity: Rarity,
+               live: bool = False) -> PairVerdict:
+    """Whether `b` would join a cluster made of `a` alone, and why; `live`: `b` arrives while `a`'s story is
+    live (within `live_hours` of it), else nothing is known of when they appeared."""
     min_tokens = policy.params.min_tokens
     if not a.tokens or not b.tokens:
         return PairVerdict(False, "a headline has no content token (rejected as empty)", None)
@@ -29,10 +31,12 @@ def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rar
     m = pair_score(b.tokens, a.tokens, rarity, b.kicker_tokens, a.kicker_tokens)
     if len(set(a.tokens)) < min_tokens or len(set(b.tokens)) < min_tokens:
         return PairVerdict(False, f"fewer than {min_tokens} content tokens: kept as a singleton", m)
-    threshold = policy.params.threshold
-    if policy.accepts(m, 1):
-        return PairVerdict(True, f"score {m.score:.3f} >= threshold {threshold}", m)
-    return PairVerdict(False, f"score {m.score:.3f} < threshold {threshold}", m)
+    params = policy.params
+    name, bar = ("live_threshold", params.live_threshold) if live else ("threshold", params.threshold)
+    bar = min(bar, params.threshold)
+    if policy.accepts(m, 1, live):
+        return PairVerdict(True, f"score {m.score:.3f} >= {name} {bar}", m)
+    return PairVerdict(False, f"score {m.score:.3f} < {name} {bar}", m)
 
 
 def pair_rarity(a: NormalizedHeadline, b: NormalizedHeadline, df: Mapping[str, int] | None = None,
@@ -62,8 +66,9 @@ class PairScores:
 
 def score_pairs(pairs: Sequence[tuple[NormalizedHeadline, NormalizedHeadline, bool | None]],
                 policy: Policy) -> PairScores:
-    """Precision and recall of `judge_pair` on (a, b, duplicate?) pairs; None labels are skipped. Rarity comes
-    from the document frequencies of every headline in the set, as a stream of them would have learned."""
+    """Precision and recall of `judge_pair` on (a, b, duplicate?) pairs; None labels are skipped. Nothing says
+    when the two headlines of a pair appeared, so the verifier's `threshold` decides (not the live bar). Rarity
+    comes from the document frequencies of every headline in the set, as a stream of them would have learned."""
     df, total = document_frequencies(h.tokens for a, b, _ in pairs for h in (a, b))
     rarity = Rarity(df, total)
     tp = fp = pos = neg = 0

@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     # Engine
     num_perm: int = Field(128, ge=16, le=512)
     lsh_threshold: float = Field(0.25, gt=0, lt=1)
-    threshold: float = Field(0.45, gt=0, le=1, description="Join score for a similar headline")
+    threshold: float = Field(0.6, gt=0, le=1, description="Join score at any age (the verifier's bar)")
+    live_threshold: float = Field(0.45, gt=0, le=1, description="Join score for a live story")
+    live_hours: float = Field(6, ge=0, description="A story is live while its newest member is at most this "
+                                                    "much older than the headline")
     core_threshold: float = Field(0.3, gt=0, le=1, description="Join score when the cluster core is shared")
     aliases_file: Path | None = Field(None, description="Extra alias table (TSV alias<TAB>canonical)")
     window_hours: float = Field(72, gt=0, description="Headlines older than this leave the candidate index")
@@ -80,5 +83,6 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             signature=SignatureParams(num_perm=self.num_perm, lsh_threshold=self.lsh_threshold),
-            policy=PolicyParams(threshold=self.threshold, core_threshold=self.core_threshold),
+            policy=PolicyParams(threshold=self.threshold, live_threshold=self.live_threshold,
+                                live_hours=self.live_hours, core_threshold=self.core_threshold),
         )

@@ -47,11 +47,11 @@ class RedisStore:
         exact = {key: as_text(v) for key, v in zip(exact_keys, exact_raw) if v}
         assignment = {c: as_text(v) for c, v in zip(candidates, assigned) if v}
         profiles = {}
-        for cid, size, rep_id, rep_tokens, counts_json, rep_kicker in clusters:
+        for cid, size, rep_id, rep_tokens, counts_json, rep_kicker, latest in clusters:
             cid = as_text(cid)
             counts = json.loads(counts_json)
             profiles[cid] = ClusterProfile(cid, int(size), counts, as_text(rep_id), tuple(json.loads(rep_tokens)),
-                                           int(rep_kicker))
+                                           int(rep_kicker), float(latest))
         return Snapshot(df={as_text(t): int(n) for t, n in zip(needed, df) if n}, total=int(total), exact=exact,
                         assignment=assignment, profiles=profiles)
 
@@ -65,8 +65,8 @@ class RedisStore:
         decisions = [[d.headline_id, d.cluster_id or "", d.reason, round(d.score, 4), d.created,
                       sorted(set(outcome.tokens[d.headline_id])) if d.cluster_id else []]
                      for d in outcome.decisions]
-        profiles = [[cid, p.size, p.representative_id, json.dumps(p.representative_tokens), p.representative_kicker]
-                    for cid, p in outcome.profiles.items()]
+        profiles = [[cid, p.size, p.representative_id, json.dumps(p.representative_tokens), p.representative_kicker,
+                     repr(p.latest)] for cid, p in outcome.profiles.items()]
         doc = {"df": df, "counted": len(outcome.tokens), "decisions": decisions, "profiles": profiles,
                "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
         self._commit(keys=[k.df, k.meta, k.exact, k.clusters],

@@ -96,3 +96,32 @@ def test_a_clusters_representative_record_lives_as_long_as_its_newest_member(red
     assert redis_client.hget(keys.cluster(ds[0].cluster_id), "rep_id") in (b"1", "1")
     assert redis_client.ttl(keys.headline("1")) > 4000
     assert 0 < redis_client.ttl(keys.headline("3")) <= 7000  # re-created by the commit, with the retention
+
+
+def test_whether_a_story_is_live_survives_a_round_trip(redis_client):
+    """A cluster's newest member's time is stored with it; a cluster stored before that field existed counts from
+    its last update."""
+    strike = "Grève des pilotes d'Air France: vols annulés"
+    later = "La grève des pilotes d'Air France perturbe le trafic à Roissy et Orly"  # a middling match
+    hour, t0 = 3600.0, 1_700_000_000.0
+
+    def story(namespace, gap, before_second=lambda keys: None):
+        keys = Keys(namespace=namespace)
+        engine = redis_engine(redis_client, keys)
+        engine.process([Headline("1", strike, timestamp=t0)])
+        assert float(redis_client.hget(keys.cluster("1"), "latest")) == t0
+        before_second(keys)
+        return keys, engine.process([Headline("2", later, timestamp=t0 + gap * hour)])[0]
+
+    keys, soon = story("soon", 1)
+    assert soon.reason == "live" and soon.cluster_id == "1"
+    assert float(redis_client.hget(keys.cluster("1"), "latest")) == t0 + hour
+    _, late = story("late", 20)
+    assert late.reason == "new" and late.match.score == soon.match.score
+
+    def as_an_older_version_wrote_it(keys):
+        redis_client.hdel(keys.cluster("1"), "latest")
+        redis_client.hset(keys.cluster("1"), "last_seen", t0 + 19 * hour)
+
+    _, legacy = story("legacy", 20, as_an_older_version_wrote_it)
+    assert legacy.reason == "live" and legacy.cluster_id == "1"

@@ -22,7 +22,7 @@ def test_no_chaining_through_a_bridging_headline():
     n = default_normalizer()
     ta, tb, tc = (n.normalize(t).tokens for t in (A, B, C))
     df = Counter(t for toks in (ta, tb, tc) for t in set(toks))
-    rarity, threshold = Rarity(df, 3), PolicyParams().threshold
+    rarity, threshold = Rarity(df, 3), PolicyParams().live_threshold  # they arrive together: a live story
     # Preconditions: A~B and B~C pairwise, A and C unrelated.
     assert pair_score(tb, ta, rarity).score >= threshold
     assert pair_score(tc, tb, rarity).score >= threshold
@@ -30,6 +30,29 @@ def test_no_chaining_through_a_bridging_headline():
     a, b, c = run([A, B, C])
     assert b.cluster_id == a.cluster_id
     assert c.cluster_id != a.cluster_id and c.created
+
+
+STRIKE = "Grève des pilotes d'Air France: vols annulés"
+STRIKE_LATER = "La grève des pilotes d'Air France perturbe le trafic à Roissy et Orly"  # a middling match
+HOUR = 3600.0
+
+
+def test_a_middling_match_joins_a_live_story_only():
+    live_hours = PolicyParams().live_hours
+    soon, late = (memory_engine().process([Headline("a", STRIKE, timestamp=0.0),
+                                          Headline("b", STRIKE_LATER, timestamp=gap * HOUR)])[1]
+                  for gap in (live_hours - 1, live_hours + 1))
+    params = PolicyParams()
+    assert params.live_threshold <= soon.match.score < params.threshold
+    assert soon.reason == "live" and soon.cluster_id == "a"
+    assert late.reason == "new" and late.cluster_id == "b" and late.match.score == soon.match.score
+
+
+def test_a_new_member_keeps_a_story_live():
+    ds = memory_engine().process([Headline("a", STRIKE, timestamp=0.0),
+                                  Headline("a2", STRIKE.upper(), timestamp=5 * HOUR),  # an exact twin, later
+                                  Headline("b", STRIKE_LATER, timestamp=10 * HOUR)])
+    assert [d.cluster_id for d in ds] == ["a", "a", "a"] and ds[2].reason == "live"
 
 
 def test_exact_duplicates_join_at_once_and_ids_are_stable():

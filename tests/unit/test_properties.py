@@ -46,4 +46,4 @@ def test_the_engine_decides_every_headline_of_arbitrary_unicode(texts):
     decisions = memory_engine().process([Headline(str(i), t) for i, t in enumerate(texts)])
     assert [d.headline_id for d in decisions] == [str(i) for i in range(len(texts))]
     for d in decisions:
-        assert (d.cluster_id is None) == (d.reason not in ("new", "exact", "similar", "core", "too_short"))
+        assert (d.cluster_id is None) == (d.reason not in ("new", "exact", "similar", "live", "core", "too_short"))

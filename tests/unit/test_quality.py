@@ -28,9 +28,9 @@ def dev_scores():
 
 def test_dev_set_quality_floor(dev_scores):
     everything, without_largest = dev_scores
-    # Measured 0.507 / 0.929 (0.618 / 0.936 without the 31-headline story); baselines: 0.47 / 0.92.
-    assert everything.pair_f1 >= 0.50 and everything.bcubed_f1 >= 0.925
-    assert without_largest.pair_f1 >= 0.61 and without_largest.bcubed_f1 >= 0.93
+    # Measured 0.510 / 0.9303 (0.622 / 0.937 without the 31-headline story); baselines: 0.47 / 0.92.
+    assert everything.pair_f1 >= 0.505 and everything.bcubed_f1 >= 0.93
+    assert without_largest.pair_f1 >= 0.615 and without_largest.bcubed_f1 >= 0.935
 
 
 def _clusters(seed_headlines):
@@ -79,8 +79,8 @@ def test_verifier_precision_on_sts_headline_pairs():
     with open(shared("stsb-fr-headlines/dev.tsv"), encoding="utf-8", newline="") as f:
         pairs = read_scored_pairs(f, default_normalizer(), "fr", "fr_sentence1", "fr_sentence2", "score", 4.0, 2.0)
     default = score_pairs(pairs, Policy())
-    strict = score_pairs(pairs, Policy(replace(PolicyParams(), threshold=0.6)))
-    # Measured: 0.828 / 0.850 at the default threshold 0.45; 0.915 / 0.670 at 0.6.
+    live_bar = score_pairs(pairs, Policy(replace(PolicyParams(), threshold=PolicyParams().live_threshold)))
+    # Measured: 0.915 / 0.671 at the default threshold 0.6; 0.828 / 0.852 at the live bar 0.45.
     assert default.positives == 560 and default.negatives == 879
-    assert default.precision >= 0.82 and default.recall >= 0.84
-    assert strict.precision >= 0.91 and strict.recall >= 0.66
+    assert default.precision >= 0.91 and default.recall >= 0.66
+    assert live_bar.precision >= 0.82 and live_bar.recall >= 0.84

@@ -2,7 +2,7 @@
 -- KEYS: df, meta, exact, clusters. ARGV: headline key prefix, cluster key prefix, now, outcome JSON, retention
 -- of headline records in seconds (0: none). The outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
---  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker}}}.
+--  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker, latest}}}.
 local hpre, cpre, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local o = cjson.decode(ARGV[4])
 for t, n in pairs(o.df) do redis.call('HINCRBY', KEYS[1], t, n) end
@@ -45,7 +45,7 @@ for _, d in ipairs(o.decisions) do
 end
 for _, p in ipairs(o.profiles) do
   redis.call('HSET', cpre .. p[1], 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'rep_kicker', p[5],
-             'last_seen', now)
+             'latest', p[6], 'last_seen', now)
   redis.call('ZADD', KEYS[4], now, p[1])
   -- The representative's record lives as long as the cluster's newest member's: a story that runs for weeks
   -- keeps a readable representative. (EXPIRE ... GT is Redis 7 only.)

@@ -1,7 +1,7 @@
 -- Everything deciding a batch needs, in one round trip. KEYS: exact, meta, df. ARGV: headline key prefix,
 -- cluster key prefix, then three counted lists: exact-key fields, candidate headline ids, batch tokens.
 -- Returns {exact cluster ids, total, candidate cluster ids, clusters, needed tokens, their df}; a cluster is
--- {id, size, rep_id, rep_tokens, token counts as a JSON object, rep_kicker}.
+-- {id, size, rep_id, rep_tokens, token counts as a JSON object, rep_kicker, latest}.
 local hpre, cpre = ARGV[1], ARGV[2]
 local pos = 3
 local function list()
@@ -35,7 +35,7 @@ end
 local clusters, needed, seen = {}, {}, {}
 for i = 1, #tokens do if not seen[tokens[i]] then seen[tokens[i]] = true; needed[#needed + 1] = tokens[i] end end
 for _, cid in ipairs(order) do
-  local meta = redis.call('HMGET', cpre .. cid, 'size', 'rep_id', 'rep_tokens', 'rep_kicker')
+  local meta = redis.call('HMGET', cpre .. cid, 'size', 'rep_id', 'rep_tokens', 'rep_kicker', 'latest', 'last_seen')
   if meta[1] then
     local flat, counts = redis.call('HGETALL', cpre .. cid .. ':tok'), {}
     for j = 1, #flat, 2 do
@@ -44,7 +44,9 @@ for _, cid in ipairs(order) do
       if not seen[t] then seen[t] = true; needed[#needed + 1] = t end
     end
     -- JSON strings rather than nested replies: one bulk string each is far cheaper for the client to parse
-    clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', cjson.encode(counts), meta[4] or '0'}
+    -- (a cluster written before `latest` existed: its last update stands in for its newest member)
+    clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', cjson.encode(counts), meta[4] or '0',
+                               meta[5] or meta[6] or '0'}
   end
 end
 local df = #needed > 0 and hmget(KEYS[3], needed) or {}
