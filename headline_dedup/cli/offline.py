@@ -203,7 +203,9 @@ def cmd_explain(args, settings: Settings) -> int:
           f"conflicts: {', '.join(m.conflicts) or 'none'}")
     print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
           f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
-    print(f"decision: {'same story' if verdict.same else 'different'} ({verdict.reason})")
-    print(f"  within {config.policy.live_hours:g} h of each other (a live story): "
-          f"{'same story' if live.same else 'different'} ({live.reason})")
+    hours = f"{config.policy.live_hours:g} h"
+    print(f"decision, B within {hours} of A (a live story): {'same story' if live.same else 'different'} "
+          f"({live.reason})")
+    print(f"decision, B more than {hours} after A: {'same story' if verdict.same else 'different'} "
+          f"({verdict.reason})")
     return 0

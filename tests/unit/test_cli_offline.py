@@ -1,4 +1,5 @@
 """The offline commands through the console script's entry point."""
+import io
 import json
 
 from headline_dedup.cli.main import main
@@ -12,6 +13,44 @@ LABELLED = """row\ttitle\tcluster_id
 3\tTrump annonce l'envoi de migrants sans papiers à Guantanamo\tb
 4\tLe Sénat veut renforcer la protection des haies\tc
 """
+
+
+def test_cluster_writes_one_line_per_row_in_input_order(tmp_path, capsys, monkeypatch):
+    plain = tmp_path / "feed.txt"
+    plain.write_text("Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne\n\n"
+                     "Le Sénat veut renforcer la protection des haies\n"
+                     "ZONE EURO - La croissance a calé en fin d’année, plombée par l'Allemagne\n", encoding="utf-8")
+    assert main(["cluster", str(plain)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["id\tcluster_id", "0\t0", "1\t", "2\t2", "3\t0"]  # the blank line is rejected
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(LABELLED.encode())))
+    assert main(["cluster", "-", "--text-column", "title", "--id-column", "row"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4"] and rows[0][1] == rows[1][1] != rows[2][1]
+
+
+def test_explain_shows_the_forms_the_scores_and_the_decision_by_distance_in_time(capsys):
+    assert main(["explain", "Grève des pilotes d'Air France: vols annulés",
+                 "La grève des pilotes d'Air France perturbe le trafic à Roissy et Orly"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "A normalised: grev pilot air franc vol annul"
+    assert out[3] == "shared tokens: air franc grev pilot"
+    assert out[5].startswith("verifier: score 0.529")
+    assert out[6] == "decision, B within 6 h of A (a live story): same story (score 0.529 >= live_threshold 0.45)"
+    assert out[7] == "decision, B more than 6 h after A: different (score 0.529 < threshold 0.6)"
+
+
+def test_evaluate_pairs_reports_precision_and_recall(tmp_path, capsys):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("score\ta\tb\n"
+                     "5.0\tZone euro: la croissance cale en fin d'année\tZone euro: la croissance a calé en fin d'année\n"
+                     "0.5\tLe Sénat veut renforcer la protection des haies\tTrump annonce l'envoi de migrants\n"
+                     "3.0\tLe Sénat vote le budget\tLe Sénat adopte le budget\n", encoding="utf-8")
+    assert main(["evaluate-pairs", str(pairs), "--a-column", "a", "--b-column", "b", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["positives"], result["negatives"]) == (1, 1)  # the 3.0 pair is neither
+    assert result["precision"] == 1.0 and result["recall"] == 1.0 and result["threshold"] == 0.6
 
 
 def test_evaluate_scores_a_labelled_file(tmp_path, capsys):
