@@ -33,18 +33,21 @@ def ours(rows: Sequence[Row], chunk: int = 10_000) -> dict:
 def datasketch_loop(rows: Sequence[Row], threshold: float = 0.5, num_perm: int = 128,
                     storage_config: dict | None = None) -> dict:
     """DESIGN.md's plain loop, as datasketch's README suggests: lower-cased words, one MinHash per headline,
-    query then insert into a MinHashLSH (in memory, or on `storage_config`), join the first candidate's group
-    (no verification, no window: the index only grows)."""
+    query then insert into a MinHashLSH (in memory, or on `storage_config`), join the group of the earliest
+    candidate (no verification, no window: the index only grows). datasketch returns candidates as a set, whose
+    order changes with PYTHONHASHSEED: taking the earliest keeps the figures the same from run to run."""
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, storage_config=storage_config)
     group: dict[str, str] = {}
+    position: dict[str, int] = {}
     start = time.perf_counter()
-    for r in rows:
+    for i, r in enumerate(rows):
         m = MinHash(num_perm=num_perm)
         m.update_batch([w.encode("utf-8") for w in r.text.lower().split()])
         found = lsh.query(m)
-        group[r.id] = group[found[0]] if found else r.id
+        group[r.id] = group[min(found, key=position.__getitem__)] if found else r.id
+        position[r.id] = i
         lsh.insert(r.id, m, check_duplication=False)
     elapsed = time.perf_counter() - start
     return {"name": "datasketch MinHashLSH loop (in memory)", "headlines": len(rows), "seconds": elapsed,

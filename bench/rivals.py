@@ -103,6 +103,6 @@ def markdown(methods: list[dict], ours_per_second: float) -> str:
                f"{ds_redis:,.0f}/s: **{ours_redis / ds_redis:.0f}×**; ours offline against it: "
                f"**{ours_per_second / ds_redis:.0f}×**.\n")
     md += ("\nAll on one core. The datasketch rows run DESIGN.md's loop (lower-cased words, threshold 0.5, join the "
-           "first candidate's group). text-dedup 0.4.0 runs in its own virtual environment with `--num_proc 1`; its "
+           "earliest candidate's group). text-dedup 0.4.0 runs in its own virtual environment with `--num_proc 1`; its "
            "time includes its own dataset loading and saving, as its command line runs it.\n")
     return md
