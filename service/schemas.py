@@ -30,7 +30,9 @@ class HeadlineIn(BaseModel):
     source: str | None = Field(None, max_length=200)
     url: str | None = Field(None, max_length=2000)
     lang: Literal["fr", "en"] = "fr"
-    published_at: str | None = Field(None, max_length=64)
+    published_at: str | None = Field(None, max_length=64, description=(
+        "ISO 8601 or RFC 2822 (no zone: UTC). When plausible (at most 5 minutes after arrival, within retention) "
+        "it is the headline's event time for the candidate window and live stories; else arrival time is"))
     body: str | None = Field(None, max_length=100_000)
 
 

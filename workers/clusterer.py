@@ -165,8 +165,9 @@ class Clusterer(Role):
         return {hid for hid, st in zip(ids, pipe.execute()) if as_text(st) in ("clustered", "rejected")}
 
     def _decide(self, todo) -> None:
+        # Event time: the publication time when the API found it plausible, else the arrival time.
         headlines = [Headline(f["id"], f["text"], f.get("lang") or "fr", f.get("source") or None,
-                              float(f.get("received_at") or 0)) for f, _ in todo]
+                              float(f.get("event_at") or f.get("received_at") or 0)) for f, _ in todo]
         by_id = {f["id"]: f for f, _ in todo}
         entry_ids = [mid for _, mid in todo]
 

@@ -6,16 +6,37 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Sequence
 
 import redis
 
-from headline_dedup.errors import Overloaded
+from headline_dedup.errors import InvalidRequest, Overloaded
+from headline_dedup.feeds import parse_time
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
 SCRIPT = (Path(__file__).parent / "scripts" / "ingest.lua").read_text(encoding="utf-8")
+MAX_CLOCK_AHEAD = 300  # a publication time this far past arrival is a clock or time-zone error
+
+
+def event_time(published_at: str | None, now: float, retention_seconds: float) -> float | None:
+    """The headline's event time from `published_at` (ISO 8601, or RFC 2822 as RSS writes it; without a zone:
+    UTC), when it is plausible: at most `MAX_CLOCK_AHEAD` seconds after `now`, and within retention before it.
+    None otherwise: the arrival time stands in (`published_at` stays informative)."""
+    if not published_at:
+        return None
+    try:
+        at = parse_time(published_at)
+    except InvalidRequest:
+        try:
+            dt = parsedate_to_datetime(published_at)
+        except (TypeError, ValueError):
+            return None
+        at = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    return at if now - retention_seconds <= at <= now + MAX_CLOCK_AHEAD else None
 
 
 @dataclass(frozen=True)
@@ -46,10 +67,15 @@ class Ingestor:
         when the backlog is full."""
         if self.backlog() >= self.max_backlog:
             raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
-        k = self.keys
+        k, now = self.keys, time.time()
         idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"])) for i in items]
-        docs = [json.dumps({**{f: v for f, v in i.items() if f != "id" and v is not None},
-                            "client_id": i.get("id") or ""}) for i in items]
+        docs = []
+        for i in items:
+            doc = {**{f: v for f, v in i.items() if f != "id" and v is not None}, "client_id": i.get("id") or ""}
+            at = event_time(i.get("published_at"), now, self.retention_seconds)
+            if at is not None:
+                doc["event_at"] = repr(at)
+            docs.append(json.dumps(doc))
         result = self._script(keys=[k.seq, k.ingest, *idem],
-                              args=[self.retention_seconds, len(items), k.tag, time.time(), request_id, *docs])
+                              args=[self.retention_seconds, len(items), k.tag, now, request_id, *docs])
         return [Accepted(as_text(hid), bool(new)) for hid, new in result]

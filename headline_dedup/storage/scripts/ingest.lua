@@ -1,5 +1,6 @@
 -- Idempotent, atomic ingest of a batch. KEYS: seq, ingest stream, then one idempotency key per item.
 -- ARGV: ttl, item count, key tag, now, request id, then one JSON object per item. Returns {headline id, 1 if new}.
+-- A message carries `event_at` when the item's publication time is usable as its event time.
 local ttl, count, tag, now, rid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local out = {}
 for i = 1, count do
@@ -28,8 +29,13 @@ for i = 1, count do
     local hkey = tag .. ':h:' .. id
     redis.call('HSET', hkey, unpack(flat))
     redis.call('EXPIRE', hkey, keep)
-    redis.call('XADD', KEYS[2], '*', 'id', id, 'text', item.text, 'lang', item.lang or 'fr',
-               'source', type(item.source) == 'string' and item.source or '', 'received_at', at, 'rid', rid)
+    local message = {'id', id, 'text', item.text, 'lang', item.lang or 'fr',
+                     'source', type(item.source) == 'string' and item.source or '', 'received_at', at, 'rid', rid}
+    if type(item.event_at) == 'string' then  -- a plausible publication time (see ingest.py)
+      message[#message + 1] = 'event_at'
+      message[#message + 1] = item.event_at
+    end
+    redis.call('XADD', KEYS[2], '*', unpack(message))
     out[i] = {id, 1}
   end
 end
