@@ -31,9 +31,7 @@ def judge_pair(a: NormalizedHeadline, b: NormalizedHeadline, policy: Policy, rar
     m = pair_score(b.tokens, a.tokens, rarity, b.kicker_tokens, a.kicker_tokens)
     if len(set(a.tokens)) < min_tokens or len(set(b.tokens)) < min_tokens:
         return PairVerdict(False, f"fewer than {min_tokens} content tokens: kept as a singleton", m)
-    params = policy.params
-    name, bar = ("live_threshold", params.live_threshold) if live else ("threshold", params.threshold)
-    bar = min(bar, params.threshold)
+    name, bar = "live_threshold" if live else "threshold", policy.min_score(1, live)
     if policy.accepts(m, 1, live):
         return PairVerdict(True, f"score {m.score:.3f} >= {name} {bar}", m)
     return PairVerdict(False, f"score {m.score:.3f} < {name} {bar}", m)

@@ -62,7 +62,8 @@ class HeadlineOut(BaseModel):
     lang: str = "fr"
     status: Literal["queued", "clustered", "rejected", "dead"] | None = None
     cluster_id: str | None = None
-    reason: str | None = Field(None, description="new | exact | similar | live | core | too_short | empty | <error code>")
+    reason: str | None = Field(None, description="new | exact | similar | live | core | too_short | empty | "
+                                                  "<error code>")
     score: float | None = None
     received_at: float | None = None
     request_id: str | None = Field(None, description="X-Request-ID of the request that posted it (logs carry it)")
