@@ -38,3 +38,14 @@ def test_scaling_memory_and_rivals_benchmarks_smoke(tmp_path):
     assert methods["headline-dedup cluster (ours)"]["pair_f1"] > 0.3
     assert methods["datasketch MinHashLSH, Redis storage"]["per_second"] > 0
     assert all("not run" in m["note"] for n, m in methods.items() if n.startswith("text-dedup"))
+
+
+def test_ceiling_benchmark_smoke(tmp_path):
+    shared("seed-feed/feed.txt")
+    assert main(["ceiling", "--smoke", "--out", str(tmp_path)]) == 0
+    runs = json.loads((tmp_path / "ceiling.json").read_text())["runs"]
+    assert {(r["candidates"].split()[0], r["live_threshold"]) for r in runs} == {
+        (c, bar) for c in ("LSH", "every") for bar in (0.45, 0.3)}
+    # The README's claim: with no candidate missed, a bar of 0.30 forms every seed group it names.
+    everything = next(r for r in runs if r["candidates"].startswith("every") and r["live_threshold"] == 0.3)
+    assert all(everything["seed_groups"].values())
