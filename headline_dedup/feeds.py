@@ -8,6 +8,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Iterator, TextIO
 
@@ -25,7 +26,8 @@ class FeedRow:
 
 
 def parse_time(value: str) -> float:
-    """Seconds since the epoch from ISO 8601 or the scrape format `2022-01-12T09-0447Z`; 0 if empty."""
+    """Seconds since the epoch from ISO 8601, RFC 2822 as RSS writes it ("Thu, 30 Jan 2025 10:00:00 +0100") or
+    the scrape format `2022-01-12T09-0447Z`; a time without a zone is UTC; 0 if empty."""
     value = value.strip()
     if not value:
         return 0.0
@@ -35,8 +37,11 @@ def parse_time(value: str) -> float:
         return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc).timestamp()
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidRequest("invalid_time", f"cannot parse time {value!r}") from exc
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest("invalid_time", f"cannot parse time {value!r}") from exc
     return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 

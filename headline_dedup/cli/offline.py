@@ -64,8 +64,8 @@ def _input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text-column", default="title")
     p.add_argument("--id-column", default="row")
     p.add_argument("--time-column", default=None,
-                   help="event time column (drives the sliding window and which stories are live; without it the "
-                        "rows count as arriving together)")
+                   help="event time column, ISO 8601 or RFC 2822 (no zone: UTC); drives the sliding window and "
+                        "which stories are live; without it the rows count as arriving together")
     p.add_argument("--lang", default="fr")
     p.add_argument("--threshold", type=float, default=None, help="join score at any age (default from settings)")
     p.add_argument("--live-threshold", type=float, default=None,

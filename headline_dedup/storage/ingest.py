@@ -6,8 +6,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Sequence
 
@@ -23,19 +21,15 @@ MAX_CLOCK_AHEAD = 300  # a publication time this far past arrival is a clock or 
 
 
 def event_time(published_at: str | None, now: float, retention_seconds: float) -> float | None:
-    """The headline's event time from `published_at` (ISO 8601, or RFC 2822 as RSS writes it; without a zone:
-    UTC), when it is plausible: at most `MAX_CLOCK_AHEAD` seconds after `now`, and within retention before it.
-    None otherwise: the arrival time stands in (`published_at` stays informative)."""
+    """The headline's event time from `published_at` (any format `parse_time` reads), when it is plausible: at
+    most `MAX_CLOCK_AHEAD` seconds after `now`, and within retention before it. None otherwise: the arrival time
+    stands in (`published_at` stays informative)."""
     if not published_at:
         return None
     try:
         at = parse_time(published_at)
     except InvalidRequest:
-        try:
-            dt = parsedate_to_datetime(published_at)
-        except (TypeError, ValueError):
-            return None
-        at = (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+        return None
     return at if now - retention_seconds <= at <= now + MAX_CLOCK_AHEAD else None
 
 

@@ -74,3 +74,23 @@ def test_evaluate_can_learn_document_frequencies_from_a_history_first(tmp_path, 
     assert total == 1 and df["senat"] == 1
     engine = memory_engine(history=(df, total))
     assert engine.store.total == 1 and engine.store.df["budget"] == 1
+
+
+def test_cluster_reads_event_times_in_iso_8601_and_rss_formats(tmp_path, capsys):
+    a = "Grève des pilotes d'Air France: vols annulés"
+    b = "La grève des pilotes d'Air France perturbe le trafic à Roissy et Orly"  # 0.529 against a: live bar only
+    path = tmp_path / "timed.tsv"
+
+    def cluster(a_time, b_time):
+        path.write_text(f"row\ttitle\tpublished\n1\t{a}\t{a_time}\n2\t{b}\t{b_time}\n", encoding="utf-8")
+        assert main(["cluster", str(path), "--text-column", "title", "--time-column", "published"]) == 0
+        rows = dict(line.split("\t") for line in capsys.readouterr().out.splitlines()[1:])
+        return rows["1"] == rows["2"]
+
+    assert cluster("Thu, 30 Jan 2025 08:00:00 +0100", "2025-01-30T09:30:00+01:00")  # 1.5 h later: live
+    assert not cluster("Thu, 30 Jan 2025 07:00:00 GMT", "2025-01-30 17:00:00")  # no zone: UTC, 10 h later
+    assert cluster("Thu, 30 Jan 2025 07:00:00 GMT", "2025-01-30 12:00:00")
+
+    path.write_text(f"row\ttitle\tpublished\n1\t{a}\thier soir\n", encoding="utf-8")
+    assert main(["cluster", str(path), "--text-column", "title", "--time-column", "published"]) == 2
+    assert "cannot parse time 'hier soir'" in capsys.readouterr().err
