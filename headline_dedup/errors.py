@@ -37,6 +37,12 @@ class NotFound(HeadlineDedupError):
     code = "not_found"
 
 
+class Conflict(HeadlineDedupError):
+    """The request contradicts what is stored: a client id already used for a different headline text."""
+
+    code = "conflict"
+
+
 class ConfigurationError(HeadlineDedupError):
     """Settings or data files that cannot work (also: an index built with other parameters)."""
 

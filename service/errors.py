@@ -8,12 +8,12 @@ from werkzeug.exceptions import HTTPException
 
 from headline_dedup.logs import get_logger
 
-from headline_dedup.errors import (Forbidden, HeadlineDedupError, InvalidHeadline, InvalidRequest, NotFound,
-                                   Overloaded, StorageUnavailable, Unauthenticated)
+from headline_dedup.errors import (Conflict, Forbidden, HeadlineDedupError, InvalidHeadline, InvalidRequest,
+                                   NotFound, Overloaded, StorageUnavailable, Unauthenticated)
 
 log = get_logger("headline_dedup.api")
-STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Overloaded: 503, StorageUnavailable: 503,
-          Unauthenticated: 401, Forbidden: 403}
+STATUS = {InvalidHeadline: 422, InvalidRequest: 400, NotFound: 404, Conflict: 409, Overloaded: 503,
+          StorageUnavailable: 503, Unauthenticated: 401, Forbidden: 403}
 
 
 def error_body(code: str, message: str, field: str | None = None):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from headline_dedup.errors import InvalidHeadline, InvalidRequest, NotFound
@@ -73,13 +73,16 @@ def read_headlines(ids: list[str], wait: float = 0.0) -> list[dict]:
 
 @bp.post("/headlines")
 @requires("ingest")
-@document(json=BatchIn, resp=errors(400, 413, 415, 422, 503, HTTP_202=IngestOut), tags=["headlines"],
+@document(json=BatchIn, resp=errors(400, 409, 413, 415, 422, 503, HTTP_202=IngestOut), tags=["headlines"],
           skip_validation=True)
 def post_headlines():
-    """Post one headline, a batch `{"headlines": [...]}` or NDJSON; `?wait=N` waits for the clusters."""
+    """Post one headline, a batch `{"headlines": [...]}` or NDJSON; `?wait=N` waits for the clusters. Posting
+    the same client id again (or, without one, the same source and text) returns the first headline
+    (`duplicate_request`); a client id already used for another text is a 409 and stores nothing."""
     items = _items()
     wait = _wait_seconds()
-    accepted = services().ingestor.submit([i.model_dump() for i in items], request_id())
+    api_key = g.get("api_key")  # the key's name: client ids are the key holder's own (None: no authentication)
+    accepted = services().ingestor.submit([{**i.model_dump(), "api_key": api_key} for i in items], request_id())
     records = read_headlines([a.headline_id for a in accepted], wait)
     out = [{**rec, "duplicate_request": not a.new, "status_url": f"/v1/headlines/{rec['id']}"}
            for rec, a in zip(records, accepted)]

@@ -1,5 +1,6 @@
 """Accepting headlines: one Lua script per batch stores each new headline and queues it, atomically and
-idempotently (the same client id, or without one the same source + text, maps to the first headline id)."""
+idempotently (the same client id, or without one the same source + text, maps to the first headline id, per API
+key); a client id reused for another text is a conflict that stores nothing."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ from typing import Sequence
 
 import redis
 
-from headline_dedup.errors import InvalidRequest, Overloaded
+from headline_dedup.errors import Conflict, InvalidRequest, Overloaded
 from headline_dedup.feeds import parse_time
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
@@ -39,10 +40,15 @@ class Accepted:
     new: bool  # False: an earlier request already stored it (idempotent replay)
 
 
-def idempotency_key(client_id: str | None, source: str | None, text: str) -> str:
+def idempotency_key(client_id: str | None, source: str | None, text: str, api_key: str | None = None) -> str:
+    """What makes two posts the same headline: the client id, else the source and text; scoped to the API key
+    that posted them (its name; key names have no ':'), so two clients' ids never meet. Without authentication
+    the scope is empty and the key is what it always was."""
     if client_id:
-        return f"id:{client_id}"
-    return "text:" + hashlib.sha256(f"{source or ''}\x1f{text}".encode()).hexdigest()
+        own = f"id:{client_id}"
+    else:
+        own = "text:" + hashlib.sha256(f"{source or ''}\x1f{text}".encode()).hexdigest()
+    return f"key:{api_key}:{own}" if api_key else own
 
 
 class Ingestor:
@@ -57,12 +63,13 @@ class Ingestor:
 
     def submit(self, items: Sequence[dict], request_id: str = "") -> list[Accepted]:
         """Store and queue `items` (dicts with `text` and optional `id`, `source`, `url`, `lang`,
-        `published_at`, `body`), in order, tagged with the `request_id` that brought them. Raises `Overloaded`
-        when the backlog is full."""
+        `published_at`, `body`, and `api_key`: the name of the key that posted it), in order, tagged with the
+        `request_id` that brought them; all of them or none. Raises `Overloaded` when the backlog is full and
+        `Conflict` when an item's client id was already used (by the same key) for another text."""
         if self.backlog() >= self.max_backlog:
             raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
         k, now = self.keys, time.time()
-        idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"])) for i in items]
+        idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"], i.get("api_key"))) for i in items]
         docs = []
         for i in items:
             doc = {**{f: v for f, v in i.items() if f != "id" and v is not None}, "client_id": i.get("id") or ""}
@@ -72,4 +79,8 @@ class Ingestor:
             docs.append(json.dumps(doc))
         result = self._script(keys=[k.seq, k.ingest, *idem],
                               args=[self.retention_seconds, len(items), k.tag, now, request_id, *docs])
+        if result and as_text(result[0]) == "conflict":
+            i = int(result[1]) - 1
+            raise Conflict("id_conflict", f"headline id {items[i]['id']!r} was already posted with another text",
+                           field=f"headlines.{i}.id")
         return [Accepted(as_text(hid), bool(new)) for hid, new in result]

@@ -5,11 +5,11 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 |--------------------------|--------|----------------------------------------------------------------|
 | {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed        |
 | {t}:seq                  | string | last headline sequence number                                  |
-| {t}:idem:<key>           | string | client id (or source+text hash) -> headline id, expires        |
+| {t}:idem:<key>           | string | [API key +] client id (or source+text hash) -> id, expires     |
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
 | {t}:dead                 | stream | messages that failed `max_deliveries` times, with the error    |
 | {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
-| {t}:h:<id>               | hash   | one headline: text, meta, status, cluster_id, score, reason    |
+| {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
 | {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
 | {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own) |
 | {t}:df                   | hash   | token -> number of headlines containing it                     |

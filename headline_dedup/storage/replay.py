@@ -15,7 +15,7 @@ from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
-_CARRIED = ("text", "source", "url", "lang", "published_at", "body", "received_at")
+_CARRIED = ("text", "source", "url", "lang", "published_at", "body", "received_at", "api_key")
 
 
 @dataclass
@@ -28,8 +28,8 @@ class ReplayReport:
 def replay(client: redis.Redis, source: Keys, target: Ingestor, batch_size: int = 500,
            progress: Callable[[ReplayReport], None] | None = None, sleep: Callable[[float], None] = time.sleep
            ) -> ReplayReport:
-    """Queue every retained headline of `source` into `target`'s namespace, oldest first, keeping client ids
-    (idempotency carries over). Waits while the target's backlog is full."""
+    """Queue every retained headline of `source` into `target`'s namespace, oldest first, keeping client ids and
+    the API key that posted them (idempotency carries over). Waits while the target's backlog is full."""
     if source == target.keys:
         raise ConfigurationError(message=f"replaying namespace {source.namespace!r} into itself")
     report = ReplayReport()

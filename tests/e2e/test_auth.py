@@ -35,6 +35,23 @@ def test_keys_and_scopes(http):
         assert client.get(public).status_code == 200
 
 
+def test_client_ids_belong_to_the_key_that_posts_them(redis_client):
+    (key_a, entry_a), (key_b, entry_b) = apikeys.generate("a", ["ingest"]), apikeys.generate("b", ["ingest"])
+    client = create_app(Settings(auth_disabled=False, api_keys=f"{entry_a},{entry_b}"), redis_client).test_client()
+
+    def post(key, text):
+        r = client.post("/v1/headlines", json={"id": "1", "text": text}, headers={"Authorization": f"Bearer {key}"})
+        return r.status_code, r.get_json()["headlines"][0] if r.status_code == 202 else r.get_json()["error"]["code"]
+
+    status_a, first_a = post(key_a, "Zone euro: la croissance cale")
+    status_b, first_b = post(key_b, "Le Sénat veut renforcer la protection des haies")  # b's own id "1"
+    assert (status_a, status_b) == (202, 202) and first_a["id"] != first_b["id"]
+    assert not first_b["duplicate_request"]
+    _, again_a = post(key_a, "Zone euro: la croissance cale")
+    assert again_a["id"] == first_a["id"] and again_a["duplicate_request"]
+    assert post(key_b, "Zone euro: la croissance cale") == (409, "id_conflict")
+
+
 def test_keys_are_kept_hashed_and_entries_validated():
     key, entry = apikeys.generate("desk", ["read"])
     assert key not in entry and apikeys.digest(key) in entry

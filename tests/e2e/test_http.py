@@ -41,10 +41,22 @@ def test_same_client_id_is_stored_once(stack):
     assert int(client.get("{hd:default}:seq")) == 1
 
 
+def test_a_client_id_reused_for_another_text_is_409_and_stores_nothing(stack):
+    http, client = stack
+    http.post("/v1/headlines", json={"id": "x1", "text": "Lyon: grève des bus lundi"})
+    r = http.post("/v1/headlines", json={"headlines": [{"id": "x2", "text": "Lille: grève des trams mardi"},
+                                                       {"id": "x1", "text": "Lyon: grève des métros mardi"}]})
+    assert r.status_code == 409
+    assert r.get_json()["error"] == {"code": "id_conflict", "field": "headlines.1.id",
+                                     "message": "headline id 'x1' was already posted with another text"}
+    assert int(client.get("{hd:default}:seq")) == 1
+
+
 @pytest.mark.parametrize("body,ctype,status,code", [
     (b"{not json", "application/json", 400, "malformed_json"),
     (b'{"text": ""}', "application/json", 422, "invalid_field"),
     (b'{"text": "ok ok", "colour": 1}', "application/json", 422, "invalid_field"),
+    (b'{"text": "ok ok", "api_key": "agency-b"}', "application/json", 422, "invalid_field"),  # set by the server
     (b'{"text": 12}', "application/json", 422, "invalid_field"),
     (b'{"text": "' + b"x" * 1001 + b'"}', "application/json", 422, "invalid_field"),
     (b"text", "text/plain", 415, "unsupported_media_type"),

@@ -56,3 +56,14 @@ def _drain(client, settings, waits):
         waits.append(seconds)
         worker.step()
     return sleep
+
+
+def test_replay_keeps_the_key_that_posted_each_headline(redis_client):
+    old = Ingestor(redis_client, Keys(namespace="old"), 86400, 10**9)
+    old.submit([{"id": "1", "text": "Le Sénat veut renforcer la protection des haies", "api_key": "agency-a"},
+                {"id": "1", "text": "Trump annonce l'envoi de migrants à Guantanamo", "api_key": "agency-b"}])
+    target = Ingestor(redis_client, Keys(namespace="new"), 86400, 10**9)
+    assert replay(redis_client, Keys(namespace="old"), target).queued == 2
+    again = target.submit([{"id": "1", "text": "Trump annonce l'envoi de migrants à Guantanamo",
+                            "api_key": "agency-b"}])
+    assert not again[0].new and again[0].headline_id == "2"

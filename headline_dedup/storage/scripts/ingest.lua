@@ -1,11 +1,30 @@
 -- Idempotent, atomic ingest of a batch. KEYS: seq, ingest stream, then one idempotency key per item.
 -- ARGV: ttl, item count, key tag, now, request id, then one JSON object per item. Returns {headline id, 1 if new}.
 -- A message carries `event_at` when the item's publication time is usable as its event time.
+-- A client id already used for another text (stored, or earlier in this batch) writes nothing and returns
+-- {'conflict', item index}.
 local ttl, count, tag, now, rid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local out = {}
+local items, texts = {}, {}
 for i = 1, count do
   local idem = KEYS[2 + i]
   local item = cjson.decode(ARGV[5 + i])
+  items[i] = item
+  if type(item.client_id) == 'string' and item.client_id ~= '' then
+    local text = texts[idem]
+    if text == nil then
+      local existing = redis.call('GET', idem)
+      text = existing and redis.call('HGET', tag .. ':h:' .. existing, 'text') or false
+      texts[idem] = text or item.text
+    end
+    if text and text ~= item.text then
+      return {'conflict', i}
+    end
+  end
+end
+local out = {}
+for i = 1, count do
+  local idem = KEYS[2 + i]
+  local item = items[i]
   local existing = redis.call('GET', idem)
   if existing then
     out[i] = {existing, 0}
@@ -20,7 +39,7 @@ for i = 1, count do
     local id = tostring(redis.call('INCR', KEYS[1]))
     redis.call('SET', idem, id, 'EX', keep)
     local flat = {'status', 'queued', 'received_at', at, 'request_id', rid}
-    for _, f in ipairs({'client_id', 'text', 'source', 'url', 'lang', 'published_at', 'body'}) do
+    for _, f in ipairs({'client_id', 'api_key', 'text', 'source', 'url', 'lang', 'published_at', 'body'}) do
       if type(item[f]) == 'string' then
         flat[#flat + 1] = f
         flat[#flat + 1] = item[f]
