@@ -23,6 +23,7 @@ class FeedRow:
     text: str
     timestamp: float = 0.0
     label: str | None = None
+    id_given: bool = False  # the id comes from the input's id column (else it is the row's position)
 
 
 def parse_time(value: str) -> float:
@@ -65,11 +66,13 @@ def read_feed(stream: TextIO, text_column: str = "title", id_column: str = "row"
     if "\t" in first and text_column in header:
         reader = csv.DictReader(stream, fieldnames=header, delimiter="\t", quoting=csv.QUOTE_MINIMAL)
         for n, rec in enumerate(reader):
+            given = rec.get(id_column)
             yield FeedRow(
-                id=rec.get(id_column) or str(n),
+                id=given or str(n),
                 text=rec.get(text_column) or "",
                 timestamp=parse_time(rec.get(time_column) or "") if time_column else 0.0,
                 label=rec.get(label_column) if label_column else None,
+                id_given=bool(given),
             )
         return
     if label_column:

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from headline_dedup.settings import Settings
@@ -48,7 +49,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input")
     p.add_argument("--url", default="http://127.0.0.1:8000")
     p.add_argument("--text-column", default="title")
-    p.add_argument("--id-column", default="row")
+    p.add_argument("--id-column", default="row",
+                   help="client ids (idempotency); without the column, posts are matched by their text")
+    p.add_argument("--time-column", default=None, help="publication times, sent as published_at")
     p.add_argument("--batch-size", type=int, default=500)
     p.set_defaults(func=cmd_ingest)
 
@@ -242,8 +245,10 @@ def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
 
 
 def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int,
-              api_key: str | None = None) -> list[str]:
-    """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order."""
+              api_key: str | None = None, time_column: str | None = None) -> list[str]:
+    """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order. Rows
+    carry a client id only from the id column (line numbers would make the second file's lines replays of the
+    first's), and a publication time from the time column."""
     import requests
 
     from headline_dedup.cli.offline import progress_bar
@@ -253,10 +258,10 @@ def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size:
     with open_input(path) as stream, requests.Session() as session, progress_bar() as bar:
         if api_key:
             session.headers["Authorization"] = f"Bearer {api_key}"
-        rows = [r for r in read_feed(stream, text_column, id_column) if r.text.strip()]
+        rows = [r for r in read_feed(stream, text_column, id_column, time_column) if r.text.strip()]
         task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
-            body = {"headlines": [{"id": r.id, "text": r.text} for r in rows[i:i + batch_size]]}
+            body = {"headlines": [_posted(r, time_column) for r in rows[i:i + batch_size]]}
             resp = session.post(f"{url}/v1/headlines", json=body, timeout=60)
             if resp.status_code != 202:
                 raise SystemExit(f"ingest failed: {resp.status_code} {resp.text}")
@@ -266,7 +271,17 @@ def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size:
     return ids
 
 
+def _posted(row, time_column: str | None) -> dict:
+    item = {"text": row.text}
+    if row.id_given:
+        item["id"] = row.id
+    if time_column and row.timestamp:
+        item["published_at"] = datetime.fromtimestamp(row.timestamp, timezone.utc).isoformat()
+    return item
+
+
 def cmd_ingest(args, settings: Settings) -> int:
-    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size, settings.api_key)
+    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size, settings.api_key,
+                    args.time_column)
     print(f"posted {len(ids)} headlines")
     return 0

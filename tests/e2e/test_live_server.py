@@ -57,3 +57,26 @@ def test_body_over_the_limit_is_413_json(live):
                       headers={"Content-Type": "application/json"}, timeout=30)
     assert r.status_code == 413 and r.json()["error"]["code"] == "request_entity_too_large"
     assert client.xlen(Keys().ingest) == 0
+
+
+def test_the_ingest_command_posts_ids_and_times_only_from_their_columns(live, tmp_path):
+    from headline_dedup.cli.main import main
+
+    url, client = live
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("Zone euro: la croissance cale\nLe Sénat veut renforcer la protection des haies\n",
+                     encoding="utf-8")
+    second.write_text("Trump annonce l'envoi de migrants à Guantanamo\nZone euro: la croissance cale\n",
+                      encoding="utf-8")
+    assert main(["ingest", str(first), "--url", url]) == 0
+    assert main(["ingest", str(second), "--url", url]) == 0
+    # Line numbers are not client ids: the second file's first line is a headline of its own, its second a
+    # replay of the same text.
+    assert int(client.get(Keys().seq)) == 3
+
+    timed = tmp_path / "timed.tsv"
+    timed.write_text("row\ttitle\tpubDate\nw-1\tRedon attend le pic de la crue\tThu, 30 Jan 2025 10:00:00 +0100\n",
+                     encoding="utf-8")
+    assert main(["ingest", str(timed), "--url", url, "--time-column", "pubDate"]) == 0
+    record = client.hgetall(Keys().headline("4"))
+    assert record[b"client_id"] == b"w-1" and record[b"published_at"] == b"2025-01-30T09:00:00+00:00"
