@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from headline_dedup.errors import InvalidHeadline, InvalidRequest, NotFound
+from headline_dedup.errors import Conflict, InvalidHeadline, InvalidRequest, NotFound
 from headline_dedup.ports import Headline
 from service.auth import requires
 from service.context import services
@@ -36,9 +36,11 @@ def _payload() -> object:
         raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}: {exc}") from exc
 
 
-def _items() -> list[HeadlineIn]:
+def _items() -> tuple[list[HeadlineIn], bool]:
+    """The posted headlines, and whether they came as a batch (error fields are then `headlines.<i>.…`)."""
     payload = _payload()
-    if isinstance(payload, dict) and "headlines" in payload:
+    batch = isinstance(payload, dict) and "headlines" in payload
+    if batch:
         items = BatchIn.model_validate(payload).headlines
     elif isinstance(payload, dict):
         items = [HeadlineIn.model_validate(payload)]
@@ -47,7 +49,7 @@ def _items() -> list[HeadlineIn]:
     limit = services().settings.max_batch
     if len(items) > limit:
         raise InvalidRequest("batch_too_large", f"at most {limit} headlines per request", "headlines")
-    return items
+    return items, batch
 
 
 def _wait_seconds() -> float:
@@ -79,10 +81,16 @@ def post_headlines():
     """Post one headline, a batch `{"headlines": [...]}` or NDJSON; `?wait=N` waits for the clusters. Posting
     the same client id again (or, without one, the same source and text) returns the first headline
     (`duplicate_request`); a client id already used for another text is a 409 and stores nothing."""
-    items = _items()
+    items, batch = _items()
     wait = _wait_seconds()
     api_key = g.get("api_key")  # the key's name: client ids are the key holder's own (None: no authentication)
-    accepted = services().ingestor.submit([{**i.model_dump(), "api_key": api_key} for i in items], request_id())
+    try:
+        accepted = services().ingestor.submit([{**i.model_dump(), "api_key": api_key} for i in items],
+                                              request_id())
+    except Conflict as exc:
+        if not batch:  # name the field as a single object's validation errors do
+            exc.field = "id"
+        raise
     records = read_headlines([a.headline_id for a in accepted], wait)
     out = [{**rec, "duplicate_request": not a.new, "status_url": f"/v1/headlines/{rec['id']}"}
            for rec, a in zip(records, accepted)]

@@ -50,6 +50,8 @@ def test_a_client_id_reused_for_another_text_is_409_and_stores_nothing(stack):
     assert r.get_json()["error"] == {"code": "id_conflict", "field": "headlines.1.id",
                                      "message": "headline id 'x1' was already posted with another text"}
     assert int(client.get("{hd:default}:seq")) == 1
+    r = http.post("/v1/headlines", json={"id": "x1", "text": "Lyon: grève des métros mardi"})
+    assert r.status_code == 409 and r.get_json()["error"]["field"] == "id"  # a single object's own field
 
 
 @pytest.mark.parametrize("body,ctype,status,code", [
