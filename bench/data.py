@@ -11,6 +11,7 @@ from headline_dedup.feeds import parse_time
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SCRAPE = SHARED / "fr-headlines-scrape" / "all_headlines.tsv.gz"
 DEV = SHARED / "fr-news-day" / "dev.tsv"
+SEED = SHARED / "seed-feed" / "feed.txt"
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,9 @@ def dev() -> list[Row]:
                 for r in csv.DictReader(f, delimiter="\t")]
     rows.sort(key=lambda r: r.timestamp)
     return rows
+
+
+def seed(path: Path = SEED) -> list[str]:
+    """The seed feed's headlines: its lines that start with "- ", in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line[2:] for line in lines if line.startswith("- ")]

@@ -22,8 +22,9 @@ def shared(relative: str) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_headlines() -> list[str]:
-    lines = shared("seed-feed/feed.txt").read_text(encoding="utf-8").splitlines()
-    return [line[2:] for line in lines if line.startswith("- ")]
+    from bench.data import seed
+
+    return seed(shared("seed-feed/feed.txt"))
 
 
 def start_session_redis(name: str):
