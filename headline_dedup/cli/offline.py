@@ -191,7 +191,7 @@ def cmd_explain(args, settings: Settings) -> int:
     policy, rarity = Policy(config.policy), pair_rarity(na, nb)
     verdict = judge_pair(na, nb, policy, rarity)
     live = judge_pair(na, nb, policy, rarity, live=True)
-    m = verdict.match or pair_score(nb.tokens, na.tokens, pair_rarity(na, nb), nb.kicker_tokens, na.kicker_tokens)
+    m = verdict.match or pair_score(nb.tokens, na.tokens, rarity, nb.kicker_tokens, na.kicker_tokens)
     b, r = config.signature.bands
     candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
     print(f"A normalised: {' '.join(na.tokens)}")

@@ -10,13 +10,11 @@ for i = 1, count do
   local item = cjson.decode(ARGV[5 + i])
   items[i] = item
   if type(item.client_id) == 'string' and item.client_id ~= '' then
-    local text = texts[idem]
-    if text == nil then
+    if texts[idem] == nil then  -- the text this id stands for: stored, else this (first) item's
       local existing = redis.call('GET', idem)
-      text = existing and redis.call('HGET', tag .. ':h:' .. existing, 'text') or false
-      texts[idem] = text or item.text
+      texts[idem] = existing and redis.call('HGET', tag .. ':h:' .. existing, 'text') or item.text
     end
-    if text and text ~= item.text then
+    if texts[idem] ~= item.text then
       return {'conflict', i}
     end
   end
