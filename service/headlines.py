@@ -9,7 +9,7 @@ import json
 import time
 
 from flask import Blueprint, g, jsonify, request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from headline_dedup.errors import Conflict, InvalidHeadline, InvalidRequest, NotFound
 from headline_dedup.ports import Headline
@@ -20,13 +20,31 @@ from service.requestlog import request_id
 from service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
 
 bp = Blueprint("headlines", __name__)
+READ_CHUNK = 64 * 1024
+
+
+def _body() -> bytes:
+    """The request body; RequestEntityTooLarge (413) past `MAX_CONTENT_LENGTH`, whether its length was declared or
+    it came chunked."""
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None or "wsgi.input_terminated" not in request.environ:
+        return request.get_data(cache=False)  # werkzeug refuses a declared length over the limit up front
+    # Chunked: werkzeug's request.stream ends quietly at the limit (a silently truncated body), so read the
+    # server-terminated input ourselves, up to one byte past the limit.
+    stream, body = request.input_stream, bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - len(body)))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise RequestEntityTooLarge()
 
 
 def _payload() -> object:
     ctype = (request.mimetype or "").lower()
     if ctype not in ("application/json", "application/x-ndjson"):
         raise UnsupportedMediaType("send application/json or application/x-ndjson")
-    raw = request.get_data(cache=False)
+    raw = _body()
     try:
         if ctype == "application/x-ndjson":
             return {"headlines": [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]}

