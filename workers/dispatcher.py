@@ -4,6 +4,9 @@ every active webhook subscribed to its type, signed (Standard Webhooks), retried
 At least once: an event is acknowledged once each delivery has succeeded or been scheduled for retry, so a
 crash before that delivers it again (receivers deduplicate by `webhook-id`, the event id). A 410 disables the
 webhook at once; `webhook_disable_after` consecutive failures disable it too.
+
+Each attempt resolves the webhook's host once, checks every address, and connects to the first one checked,
+never resolving the name again (a second answer could point inside: DNS rebinding).
 """
 from __future__ import annotations
 
@@ -13,19 +16,42 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from urllib.parse import unquote
 
+import certifi
 import redis
-import requests
+import urllib3
 
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.logs import get_logger
 from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
-from headline_dedup.storage.webhooks import WebhookStore, check_destination, sign
+from headline_dedup.storage.webhooks import Destination, WebhookStore, check_destination, sign
 from workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
+
+
+class PinnedSender:
+    """POSTs to the first checked address of a `Destination`, never resolving its host: the Host header and,
+    for https, the TLS server name and the certificate check use the URL's host. Certificates are checked
+    against REQUESTS_CA_BUNDLE when set (as requests did), else certifi's bundle."""
+
+    def __init__(self):
+        ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()
+        self.pools = urllib3.PoolManager(num_pools=64, maxsize=4, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs)
+
+    def post(self, dest: Destination, body: bytes, headers: dict, timeout: float) -> int:
+        tls = {"server_hostname": dest.host, "assert_hostname": dest.host} if dest.scheme == "https" else None
+        pool = self.pools.connection_from_host(dest.addresses[0], dest.port, dest.scheme, pool_kwargs=tls)
+        headers = {**headers, "host": dest.host_header}
+        if dest.userinfo:
+            user, _, password = dest.userinfo.partition(":")
+            headers.update(urllib3.make_headers(basic_auth=f"{unquote(user)}:{unquote(password)}"))
+        resp = pool.urlopen("POST", dest.target, body=body, headers=headers, retries=False, redirect=False,
+                            timeout=urllib3.Timeout(connect=timeout, read=timeout))
+        return resp.status
 
 
 class Dispatcher(Role):
@@ -35,7 +61,7 @@ class Dispatcher(Role):
         self.hooks = WebhookStore(client, self.keys)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-dispatch"
         super().__init__()
-        self.session = requests.Session()
+        self.sender = PinnedSender()
         self.pool = ThreadPoolExecutor(16, thread_name_prefix="webhook")
         try:  # from now on: events before the first dispatcher ever started are history
             client.xgroup_create(self.keys.events, DISPATCH_GROUP, id="$", mkstream=True)
@@ -90,13 +116,11 @@ class Dispatcher(Role):
         status, error = None, None
         started = time.monotonic()
         try:
-            check_destination(hook["url"], s.webhook_allow_private)
-            resp = self.session.post(hook["url"], data=body, headers=headers, timeout=s.webhook_timeout_seconds,
-                                     allow_redirects=False)
-            status = resp.status_code
+            dest = check_destination(hook["url"], s.webhook_allow_private)
+            status = self.sender.post(dest, body, headers, s.webhook_timeout_seconds)
         except InvalidRequest as exc:
             error = exc.message
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         ok = status is not None and 200 <= status < 300
         entry = {"event_id": event.id, "type": event.type, "attempt": attempt, "status": status, "error": error,

@@ -9,6 +9,7 @@ import json
 import secrets
 import socket
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
@@ -29,9 +30,33 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def check_destination(url: str, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s) or that resolve to loopback, private, link-local or reserved addresses
-    (SSRF), unless `allow_private`. Called on registration and again before every delivery (DNS may change)."""
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a webhook may be delivered to `ip` when private addresses are not allowed."""
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A webhook URL resolved once: the addresses that were checked (a delivery connects to the first), and
+    what the request names: the host (Host header, TLS server name and certificate), the path and query."""
+    scheme: str
+    host: str
+    port: int
+    target: str
+    addresses: tuple[str, ...]
+    userinfo: str | None = None
+
+    @property
+    def host_header(self) -> str:
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        return name if self.port == (443 if self.scheme == "https" else 80) else f"{name}:{self.port}"
+
+
+def check_destination(url: str, allow_private: bool) -> Destination:
+    """Resolve the URL's host once and refuse URLs that are not http(s) or whose host resolves to any
+    loopback, private, link-local or reserved address (SSRF), unless `allow_private`. Called on registration
+    and before every delivery, which then connects to the returned addresses only: resolving the name again
+    could answer differently (DNS rebinding)."""
     try:
         parts = urlsplit(url)
         scheme, host, port = parts.scheme, parts.hostname, parts.port  # these parse (and may reject) it
@@ -39,17 +64,22 @@ def check_destination(url: str, allow_private: bool) -> None:
         scheme = host = port = None
     if scheme not in ("http", "https") or not host:
         raise InvalidRequest("invalid_webhook_url", "webhook url must be http(s)://host/...", "url")
-    if allow_private:
-        return
+    port = port or (443 if scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
+        host = host if host.isascii() else host.encode("idna").decode()
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
         raise InvalidRequest("invalid_webhook_url", f"cannot resolve {host}", "url") from exc
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if not ip.is_global or ip.is_multicast:
+    addresses = tuple(dict.fromkeys(info[4][0] for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)))
+    if not addresses:
+        raise InvalidRequest("invalid_webhook_url", f"cannot resolve {host}", "url")
+    for address in addresses if not allow_private else ():
+        if not is_public_address(ipaddress.ip_address(address)):
             raise InvalidRequest("forbidden_webhook_url",
-                                 f"{host} resolves to a non-public address ({ip})", "url")
+                                 f"{host} resolves to a non-public address ({address})", "url")
+    userinfo = parts.netloc.rpartition("@")[0] or None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Destination(scheme, host, port, target, addresses, userinfo)
 
 
 class WebhookStore:

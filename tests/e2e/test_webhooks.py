@@ -19,9 +19,10 @@ SETTINGS = Settings(worker_block_ms=50, webhook_allow_private=True, webhook_back
 
 
 class Receiver:
-    """An HTTP server recording deliveries; `plan` gives the status to answer, in order, then 200."""
+    """An HTTP server recording deliveries; `plan` gives the status to answer, in order, then 200. It listens
+    on `host`:`port` (0: any free port), over TLS with the server context `tls` if given."""
 
-    def __init__(self, plan=()):
+    def __init__(self, plan=(), host="127.0.0.1", port=0, tls=None):
         self.plan, self.calls, self.lock = list(plan), [], threading.Lock()
         receiver = self
 
@@ -37,12 +38,16 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.port = self.server.server_port
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hook"
 
     def close(self):
         self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
