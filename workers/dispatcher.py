@@ -5,6 +5,10 @@ At least once: an event is acknowledged once each delivery has succeeded or been
 crash before that delivers it again (receivers deduplicate by `webhook-id`, the event id). A 410 disables the
 webhook at once; `webhook_disable_after` consecutive failures disable it too.
 
+A retry is leased, not removed, when a dispatcher takes it: its due time moves to the end of the lease, and
+only the attempt's outcome removes it (or replaces it with the next attempt), in one step. A dispatcher that
+dies mid-delivery leaves it to be retaken when the lease ends.
+
 Each attempt resolves the webhook's host once, checks every address, and connects to the first one checked,
 never resolving the name again (a second answer could point inside: DNS rebinding).
 """
@@ -31,6 +35,25 @@ from headline_dedup.storage.webhooks import Destination, WebhookStore, check_des
 from workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
+WORKERS = 16  # concurrent deliveries; retries are claimed this many at a time, so each starts when claimed
+RETRY_BATCHES = 6  # retry claims per step, so that new events keep their turn
+# KEYS: retries. ARGV: now, lease end, count. Takes due jobs by moving their due time to the lease's end.
+CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, job in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], job) end
+return due
+"""
+# KEYS: retries. ARGV: claimed job and its lease end ('' for a first attempt), next job ('' for none), its due
+# time. A job whose lease ran out may have been retaken: only its current holder settles it.
+SETTLE = """
+if ARGV[1] ~= '' then
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3]) end
+return 1
+"""
 
 
 class PinnedSender:
@@ -55,14 +78,19 @@ class PinnedSender:
 
 
 class Dispatcher(Role):
-    def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None):
+    def __init__(self, client: redis.Redis, settings: Settings, name: str | None = None,
+                 retry_lease_seconds: float | None = None):
+        """`retry_lease_seconds`: how long a retry it takes is held before another dispatcher may retake it
+        (default: 60 s, or 4 delivery timeouts if longer: an attempt's connect and read take up to 2)."""
         self.client, self.settings = client, settings
+        self.retry_lease = retry_lease_seconds or max(60.0, 4 * settings.webhook_timeout_seconds)
         self.keys = Keys(settings.key_prefix, settings.namespace)
         self.hooks = WebhookStore(client, self.keys)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-dispatch"
         super().__init__()
         self.sender = PinnedSender()
-        self.pool = ThreadPoolExecutor(16, thread_name_prefix="webhook")
+        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="webhook")
+        self._claim_script, self._settle_script = client.register_script(CLAIM), client.register_script(SETTLE)
         try:  # from now on: events before the first dispatcher ever started are history
             client.xgroup_create(self.keys.events, DISPATCH_GROUP, id="$", mkstream=True)
         except redis.ResponseError as exc:
@@ -90,23 +118,39 @@ class Dispatcher(Role):
         self.client.xack(self.keys.events, DISPATCH_GROUP, *[e.id for e in events])
 
     def redeliver_due(self) -> None:
+        """Attempt the retries that are due, each leased while it is attempted."""
+        for _ in range(RETRY_BATCHES):
+            if self._redeliver_batch() < WORKERS:
+                return
+
+    def _redeliver_batch(self) -> int:
         now = time.time()
-        due = self.client.zrangebyscore(self.keys.webhook_retries, "-inf", now, start=0, num=100)
+        lease_end = now + self.retry_lease
+        claimed = self._claim_script(keys=[self.keys.webhook_retries], args=[repr(now), repr(lease_end), WORKERS])
         jobs = []
-        for raw in due:
-            if not self.client.zrem(self.keys.webhook_retries, raw):
-                continue  # another dispatcher took it
-            job = json.loads(raw)
+        for raw in claimed:
+            job, claim = json.loads(raw), (raw, lease_end)
             found = self.client.xrange(self.keys.events, min=job["event"], max=job["event"])
             try:
                 hook = self.hooks.get(job["webhook"])
             except NotFound:
-                continue  # deleted meanwhile
-            if found and hook["active"]:
-                jobs.append((hook, parse_entry(found[0]), job["attempt"]))
+                hook = None
+            if found and hook and hook["active"]:
+                jobs.append((hook, parse_entry(found[0]), job["attempt"], claim))
+            else:  # its event left retention, or its webhook was deleted or disabled meanwhile
+                self._settle(claim, None, 0)
         list(self.pool.map(lambda job: self._attempt(*job), jobs))
+        return len(claimed)
 
-    def _attempt(self, hook: dict, event: Event, attempt: int) -> None:
+    def _settle(self, claim: tuple | None, next_job: str | None, due: float) -> None:
+        """Remove the claimed retry (if any) and schedule `next_job` (if any), in one step."""
+        raw, lease_end = claim or ("", "")
+        if raw or next_job:
+            self._settle_script(keys=[self.keys.webhook_retries],
+                                args=[raw, repr(lease_end) if raw else "", next_job or "", repr(due)])
+
+    def _attempt(self, hook: dict, event: Event, attempt: int, claim: tuple | None = None) -> None:
+        """One delivery; `claim` is the leased retry it settles (None for a first attempt)."""
         s = self.settings
         body = json.dumps({"type": event.type, "timestamp": datetime.now(timezone.utc).isoformat(),
                            "data": event.data}, ensure_ascii=False).encode()
@@ -133,10 +177,10 @@ class Dispatcher(Role):
         if updated is not None and not updated["active"]:
             log.warning("webhook disabled", webhook=hook["id"], reason=gone or "too many consecutive failures")
         if ok or gone or updated is None or not updated["active"]:
-            return
+            return self._settle(claim, None, 0)
         if attempt >= s.webhook_max_attempts:
             log.warning("webhook event given up", webhook=hook["id"], event_id=event.id, attempts=attempt)
-            return
+            return self._settle(claim, None, 0)
         delay = s.webhook_backoff_seconds * 2 ** (attempt - 1)
         job = json.dumps({"webhook": hook["id"], "event": event.id, "attempt": attempt + 1})
-        self.client.zadd(self.keys.webhook_retries, {job: time.time() + delay})
+        self._settle(claim, job, time.time() + delay)

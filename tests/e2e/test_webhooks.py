@@ -9,7 +9,7 @@ import pytest
 from headline_dedup.settings import Settings
 from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.keys import Keys
-from headline_dedup.storage.webhooks import sign
+from headline_dedup.storage.webhooks import WebhookStore, sign
 from service import create_app
 from tests.integration.helpers import dev_rows, running, running_workers, submit, wait_until_decided
 from workers.dispatcher import Dispatcher
@@ -120,3 +120,33 @@ def test_private_addresses_are_refused_unless_allowed(redis_client):
     r = http.post("/v1/webhooks", json={"url": "ftp://example.org/x"})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "url"
     assert http.get("/v1/webhooks").get_json()["webhooks"] == []
+
+
+class Crash(BaseException):
+    """The dispatcher's process dying mid-delivery."""
+
+
+def test_a_retry_taken_by_a_dispatcher_that_dies_is_retaken_after_its_lease(redis_client):
+    client, retries = redis_client, Keys().webhook_retries
+    rx = Receiver(plan=[500])
+    hook = WebhookStore(client, Keys()).create(rx.url, [])
+    first = Dispatcher(client, SETTINGS, name="d1", retry_lease_seconds=0.5)
+    client.xadd(Keys().events, {"type": "cluster.created", "data": "{}"})
+    first.step()  # attempt 1 fails: attempt 2 is scheduled
+    _wait(lambda: client.zrangebyscore(retries, "-inf", time.time()))
+
+    def crash(*job):
+        raise Crash
+
+    first._attempt = crash
+    taken_at = time.time()
+    with pytest.raises(Crash):
+        first.redeliver_due()
+    [(_, due)] = client.zrange(retries, 0, -1, withscores=True)
+    assert due > taken_at  # kept, leased: not due again until the lease ends
+    second = Dispatcher(client, SETTINGS, name="d2", retry_lease_seconds=0.5)
+    _wait(lambda: second.redeliver_due() or len(rx.calls) == 2)
+    rx.close()
+    assert [s for _, _, s in rx.calls] == [500, 200] and client.zcard(retries) == 0
+    log = WebhookStore(client, Keys()).deliveries(hook["id"])
+    assert [(d["attempt"], d["ok"]) for d in log] == [(2, True), (1, False)]
