@@ -44,14 +44,26 @@ def _payload() -> object:
     ctype = (request.mimetype or "").lower()
     if ctype not in ("application/json", "application/x-ndjson"):
         raise UnsupportedMediaType("send application/json or application/x-ndjson")
-    raw = _body()
+    kind = "ndjson" if ctype.endswith("ndjson") else "json"
     try:
-        if ctype == "application/x-ndjson":
-            return {"headlines": [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]}
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        kind = "ndjson" if ctype.endswith("ndjson") else "json"
+        text = _body().decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}: {exc}") from exc
+    if kind == "json":
+        return _json(text, kind)
+    # Lines end at "\n" only (a "\r" before it is JSON whitespace): str.splitlines would also split inside JSON
+    # strings, at U+2028, U+0085 and the like, which JSON leaves unescaped.
+    return {"headlines": [_json(line, kind, f" line {n}") for n, line in enumerate(text.split("\n"), 1)
+                          if line.strip()]}
+
+
+def _json(text: str, kind: str, where: str = "") -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}{where}: {exc}") from exc
+    except RecursionError:  # the decoder recurses once per nesting level
+        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}{where}: nested too deeply") from None
 
 
 def _items() -> tuple[list[HeadlineIn], bool]:

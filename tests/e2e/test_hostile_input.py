@@ -102,3 +102,28 @@ def test_a_chunked_body_over_the_limit_is_413_through_a_real_server(request, red
     r = requests.post(f"{url}/v1/headlines", data=iter(_oversized_ndjson()[:2]),
                       headers={"Content-Type": "application/x-ndjson"}, timeout=30)
     assert r.status_code == 202 and len(r.json()["headlines"]) == 2
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"text": "Zone euro: la croissance cale", "source": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("route,body,ctype,code", [
+    ("/v1/headlines", _nested(1_000), "application/json", "malformed_json"),
+    ("/v1/headlines", _nested(100_000), "application/json", "malformed_json"),
+    ("/v1/headlines", b'{"text": "Bon titre ici"}\n' + _nested(1_000), "application/x-ndjson", "malformed_ndjson"),
+    ("/v1/match", _nested(1_000), "application/json", "malformed_json"),
+])
+def test_json_nested_too_deep_is_400_malformed(http, redis_client, route, body, ctype, code):
+    r = http.post(route, data=body, content_type=ctype)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+    assert _stored(redis_client) == 0
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])  # str.splitlines splits there too
+def test_ndjson_lines_end_at_newlines_only(http, separator):
+    item = {"text": f"Zone euro:{separator}la croissance cale", "source": f"afp{separator}"}
+    line = json.dumps(item, ensure_ascii=False).encode()
+    assert http.post("/v1/headlines", data=line, content_type="application/json").status_code == 202
+    r = http.post("/v1/headlines", data=line + b"\r\n" + line + b"\n", content_type="application/x-ndjson")
+    assert r.status_code == 202 and len(r.get_json()["headlines"]) == 2
