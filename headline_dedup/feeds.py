@@ -28,22 +28,26 @@ class FeedRow:
 
 def parse_time(value: str) -> float:
     """Seconds since the epoch from ISO 8601, RFC 2822 as RSS writes it ("Thu, 30 Jan 2025 10:00:00 +0100") or
-    the scrape format `2022-01-12T09-0447Z`; a time without a zone is UTC; 0 if empty."""
+    the scrape format `2022-01-12T09-0447Z`; a time without a zone is UTC; 0 if empty. Anything else, out-of-range
+    fields included ("2022-13-45T10-0000Z"), raises InvalidRequest (`invalid_time`) and nothing else."""
     value = value.strip()
     if not value:
         return 0.0
+    try:
+        dt = _datetime(value)
+        return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise InvalidRequest("invalid_time", f"cannot parse time {value!r}") from exc
+
+
+def _datetime(value: str) -> datetime:
     m = _SCRAPE_TIME.match(value)
     if m:
-        y, mo, d, h, mi, s = map(int, m.groups())
-        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc).timestamp()
+        return datetime(*map(int, m.groups()), tzinfo=timezone.utc)
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        try:
-            dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequest("invalid_time", f"cannot parse time {value!r}") from exc
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+        return parsedate_to_datetime(value)
 
 
 def open_input(path: str) -> TextIO:

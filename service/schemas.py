@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from headline_dedup.errors import InvalidRequest
+from headline_dedup.feeds import parse_time
 from headline_dedup.normalize import MAX_HEADLINE_CHARS
 
 
@@ -22,6 +24,15 @@ HeadlineText = Annotated[str, Field(min_length=1, max_length=MAX_HEADLINE_CHARS,
                                     json_schema_extra={"pattern": READABLE}), AfterValidator(_readable)]
 
 
+def _time(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            parse_time(v)  # the one parser, as the ingest and the offline --time-column read it
+        except InvalidRequest as exc:
+            raise ValueError(f"{exc.message}: use ISO 8601 or RFC 2822") from None
+    return v
+
+
 class HeadlineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,9 +41,10 @@ class HeadlineIn(BaseModel):
     source: str | None = Field(None, max_length=200)
     url: str | None = Field(None, max_length=2000)
     lang: Literal["fr", "en"] = "fr"
-    published_at: str | None = Field(None, max_length=64, description=(
-        "ISO 8601 or RFC 2822 (no zone: UTC). When plausible (at most 5 minutes after arrival, within retention) "
-        "it is the headline's event time for the candidate window and live stories; else arrival time is"))
+    published_at: Annotated[str | None, AfterValidator(_time)] = Field(None, max_length=64, description=(
+        "ISO 8601 or RFC 2822 (no zone: UTC); anything else is a 422. When plausible (at most 5 minutes after "
+        "arrival, within retention) it is the headline's event time for the candidate window and live stories; "
+        "else arrival time is (see `event_time_source`)"))
     body: str | None = Field(None, max_length=100_000)
 
 
@@ -66,6 +78,10 @@ class HeadlineOut(BaseModel):
                                                   "<error code>")
     score: float | None = None
     received_at: float | None = None
+    event_at: float | None = Field(None, description="the headline's event time (epoch seconds): its "
+                                                     "published_at when plausible, else received_at")
+    event_time_source: Literal["published_at", "received"] | None = Field(
+        None, description="which time event_at is (null for headlines stored before it was recorded)")
     request_id: str | None = Field(None, description="X-Request-ID of the request that posted it (logs carry it)")
 
 

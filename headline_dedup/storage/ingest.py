@@ -72,7 +72,8 @@ class Ingestor:
         idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"], i.get("api_key"))) for i in items]
         docs = []
         for i in items:
-            doc = {**{f: v for f, v in i.items() if f != "id" and v is not None}, "client_id": i.get("id") or ""}
+            doc = {**{f: v for f, v in i.items() if f not in ("id", "event_at") and v is not None},
+                   "client_id": i.get("id") or ""}
             at = event_time(i.get("published_at"), now, self.retention_seconds)
             if at is not None:
                 doc["event_at"] = repr(at)

@@ -21,6 +21,8 @@ def _headline(hid: str, raw: dict) -> dict | None:
             "status": h.get("status"), "cluster_id": h.get("cluster_id"), "reason": h.get("reason"),
             "score": float(h["score"]) if h.get("score") else None,
             "received_at": float(h["received_at"]) if h.get("received_at") else None,
+            "event_at": float(h["event_at"]) if h.get("event_at") else None,
+            "event_time_source": h.get("event_time_source") or None,
             "request_id": h.get("request_id") or None}
 
 

@@ -120,6 +120,38 @@ def test_json_nested_too_deep_is_400_malformed(http, redis_client, route, body, 
     assert _stored(redis_client) == 0
 
 
+@pytest.mark.parametrize("published_at", ["2022-13-45T10-0000Z", "hier soir", "2025-02-30T10:00:00Z",
+                                          "Thu, 30 Feb 2025 10:00:00 +0100", "2025-01-30T10:00:00+25:00"])
+def test_an_unparseable_published_at_is_422_naming_the_field(http, redis_client, published_at):
+    r = http.post("/v1/headlines", json={"text": "Zone euro: la croissance cale", "published_at": published_at})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "published_at", r.get_json()
+    good = {"text": "Le Sénat veut renforcer la protection des haies", "published_at": "2025-01-30T10:00:00Z"}
+    r = http.post("/v1/headlines", json={"headlines": [good, {"text": "Zone euro", "published_at": published_at}]})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "headlines.1.published_at"
+    ndjson = json.dumps(good) + "\n" + json.dumps({"text": "Zone euro", "published_at": published_at})
+    r = http.post("/v1/headlines", data=ndjson.encode(), content_type="application/x-ndjson")
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "headlines.1.published_at"
+    assert _stored(redis_client) == 0
+
+
+def test_the_event_time_used_is_reported(http):
+    now = time.time()
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    posted = [{"text": "Zone euro: la croissance cale", "published_at": iso(now - 3600)},
+              {"text": "Le Sénat veut renforcer la protection des haies", "published_at": iso(now + 86400)},
+              {"text": "Trump annonce l'envoi de migrants à Guantanamo", "published_at": "2001-01-01T00:00:00Z"},
+              {"text": "Lyon: grève des bus lundi"}]
+    r = http.post("/v1/headlines", json={"headlines": posted})
+    assert r.status_code == 202
+    hs = r.get_json()["headlines"]
+    assert [h["event_time_source"] for h in hs] == ["published_at", "received", "received", "received"]
+    assert hs[0]["event_at"] == float(int(now - 3600))
+    assert all(h["event_at"] == h["received_at"] for h in hs[1:])  # the future, older than retention, none
+    for h in hs:
+        again = http.get(f"/v1/headlines/{h['id']}").get_json()
+        assert (again["event_at"], again["event_time_source"]) == (h["event_at"], h["event_time_source"])
+
+
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])  # str.splitlines splits there too
 def test_ndjson_lines_end_at_newlines_only(http, separator):
     item = {"text": f"Zone euro:{separator}la croissance cale", "source": f"afp{separator}"}

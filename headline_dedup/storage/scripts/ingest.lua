@@ -1,6 +1,7 @@
 -- Idempotent, atomic ingest of a batch. KEYS: seq, ingest stream, then one idempotency key per item.
 -- ARGV: ttl, item count, key tag, now, request id, then one JSON object per item. Returns {headline id, 1 if new}.
--- A message carries `event_at` when the item's publication time is usable as its event time.
+-- A message carries `event_at` when the item's publication time is usable as its event time; the record keeps
+-- the event time used either way (`event_at`, `event_time_source`: 'published_at' or 'received').
 -- A client id already used for another text (stored, or earlier in this batch) writes nothing and returns
 -- {'conflict', item index}.
 local ttl, count, tag, now, rid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
@@ -36,7 +37,10 @@ for i = 1, count do
     end
     local id = tostring(redis.call('INCR', KEYS[1]))
     redis.call('SET', idem, id, 'EX', keep)
-    local flat = {'status', 'queued', 'received_at', at, 'request_id', rid}
+    local published = type(item.event_at) == 'string'  -- a plausible publication time (see ingest.py)
+    local flat = {'status', 'queued', 'received_at', at, 'request_id', rid,
+                  'event_at', published and item.event_at or at,
+                  'event_time_source', published and 'published_at' or 'received'}
     for _, f in ipairs({'client_id', 'api_key', 'text', 'source', 'url', 'lang', 'published_at', 'body'}) do
       if type(item[f]) == 'string' then
         flat[#flat + 1] = f
@@ -48,7 +52,7 @@ for i = 1, count do
     redis.call('EXPIRE', hkey, keep)
     local message = {'id', id, 'text', item.text, 'lang', item.lang or 'fr',
                      'source', type(item.source) == 'string' and item.source or '', 'received_at', at, 'rid', rid}
-    if type(item.event_at) == 'string' then  -- a plausible publication time (see ingest.py)
+    if published then
       message[#message + 1] = 'event_at'
       message[#message + 1] = item.event_at
     end
