@@ -16,6 +16,8 @@ from headline_dedup.storage.reads import Reader
 from headline_dedup.storage.webhooks import WebhookStore
 from service.openapi import spec
 
+# Labels come from a fixed set, never from what a client sends: each new value would be a new time series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 REQUESTS = Counter("hd_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("hd_http_request_seconds", "HTTP request latency (streams: until headers)", ["route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
@@ -52,7 +54,9 @@ def install(app: Flask, reader: Reader, hooks: WebhookStore) -> None:
     @app.after_request
     def _count(resp):
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(request.method, route, str(resp.status_code)).inc()
+        method = request.method if request.method in METHODS else "other"
+        status = str(resp.status_code) if 100 <= resp.status_code <= 599 else "other"
+        REQUESTS.labels(method, route, status).inc()
         LATENCY.labels(route).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
         return resp
 

@@ -1,0 +1,30 @@
+"""/metrics stays bounded whatever methods and paths unauthenticated clients make up."""
+import random
+import string
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from headline_dedup.settings import Settings
+from service import create_app
+
+
+def _request_label_sets(http) -> set:
+    text = http.get("/metrics").get_data(as_text=True)
+    return {tuple(sorted(s.labels.items())) for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name in ("hd_http_requests_total", "hd_http_request_seconds_count")}
+
+
+def test_made_up_methods_and_paths_do_not_grow_the_label_sets(redis_client):
+    http = create_app(Settings(), redis_client).test_client()
+    before = _request_label_sets(http)
+    rng = random.Random(7)
+    for _ in range(200):
+        method = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+        path = "/" + "".join(rng.choices(string.ascii_lowercase + "/", k=rng.randint(1, 30)))
+        http.open(path, method=method)
+    added = _request_label_sets(http) - before
+    # at most: the /metrics scrape itself, and the made-up requests as method "other" on route "unmatched"
+    # (404, 405) and on the few routes a random path can hit
+    assert len(added) <= 10, sorted(added)[:10]
+    methods = {dict(labels).get("method") for labels in _request_label_sets(http)} - {None}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"}
