@@ -64,10 +64,10 @@ class Ingestor:
     def submit(self, items: Sequence[dict], request_id: str = "") -> list[Accepted]:
         """Store and queue `items` (dicts with `text` and optional `id`, `source`, `url`, `lang`,
         `published_at`, `body`, and `api_key`: the name of the key that posted it), in order, tagged with the
-        `request_id` that brought them; all of them or none. Raises `Overloaded` when the backlog is full and
-        `Conflict` when an item's client id was already used (by the same key) for another text."""
-        if self.backlog() >= self.max_backlog:
-            raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
+        `request_id` that brought them; all of them or none. A batch is accepted only if the backlog (the
+        ingest stream's length) is at most `max_backlog` after it: else `Overloaded`, or `InvalidRequest` when
+        its new headlines alone are more than that. Raises `Conflict` when an item's client id was already used
+        (by the same key) for another text."""
         k, now = self.keys, time.time()
         idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"], i.get("api_key"))) for i in items]
         docs = []
@@ -79,9 +79,16 @@ class Ingestor:
                 doc["event_at"] = repr(at)
             docs.append(json.dumps(doc))
         result = self._script(keys=[k.seq, k.ingest, *idem],
-                              args=[self.retention_seconds, len(items), k.tag, now, request_id, *docs])
-        if result and as_text(result[0]) == "conflict":
+                              args=[self.retention_seconds, len(items), k.tag, now, request_id, self.max_backlog,
+                                    *docs])
+        refusal = as_text(result[0]) if result else None
+        if refusal == "conflict":
             i = int(result[1]) - 1
             raise Conflict("id_conflict", f"headline id {items[i]['id']!r} was already posted with another text",
                            field=f"headlines.{i}.id")
+        if refusal == "overloaded":
+            if int(result[1]) > self.max_backlog:  # it would not fit an empty backlog: retrying cannot help
+                raise InvalidRequest("batch_too_large", f"{result[1]} new headlines in one batch exceed the ingest "
+                                     f"backlog limit ({self.max_backlog}); send smaller batches", "headlines")
+            raise Overloaded("backlog_full", "the ingest backlog is full, retry later", retry_after=5)
         return [Accepted(as_text(hid), bool(new)) for hid, new in result]

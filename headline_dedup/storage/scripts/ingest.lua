@@ -1,24 +1,36 @@
 -- Idempotent, atomic ingest of a batch. KEYS: seq, ingest stream, then one idempotency key per item.
--- ARGV: ttl, item count, key tag, now, request id, then one JSON object per item. Returns {headline id, 1 if new}.
+-- ARGV: ttl, item count, key tag, now, request id, max backlog, then one JSON object per item.
+-- Returns {headline id, 1 if new} per item.
 -- A message carries `event_at` when the item's publication time is usable as its event time; the record keeps
 -- the event time used either way (`event_at`, `event_time_source`: 'published_at' or 'received').
--- A client id already used for another text (stored, or earlier in this batch) writes nothing and returns
--- {'conflict', item index}.
+-- Nothing is written, and the reply says why, when:
+--   a client id was already used for another text (stored, or earlier in this batch): {'conflict', item index};
+--   the batch's new headlines would make the ingest stream longer than max backlog: {'overloaded', new count}.
 local ttl, count, tag, now, rid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-local items, texts = {}, {}
+local max_backlog = tonumber(ARGV[6])
+local items, stored, texts, new = {}, {}, {}, 0
 for i = 1, count do
   local idem = KEYS[2 + i]
-  local item = cjson.decode(ARGV[5 + i])
+  local item = cjson.decode(ARGV[6 + i])
   items[i] = item
+  if stored[idem] == nil then  -- the first item with this key: is it stored already (false: no)?
+    stored[idem] = redis.call('GET', idem)
+    if not stored[idem] then
+      new = new + 1
+    end
+  end
   if type(item.client_id) == 'string' and item.client_id ~= '' then
     if texts[idem] == nil then  -- the text this id stands for: stored, else this (first) item's
-      local existing = redis.call('GET', idem)
-      texts[idem] = existing and redis.call('HGET', tag .. ':h:' .. existing, 'text') or item.text
+      texts[idem] = stored[idem] and redis.call('HGET', tag .. ':h:' .. stored[idem], 'text') or item.text
     end
     if texts[idem] ~= item.text then
       return {'conflict', i}
     end
   end
+end
+-- Checked here, with the writes, so that concurrent batches cannot all pass one reading of the length.
+if new > 0 and redis.call('XLEN', KEYS[2]) + new > max_backlog then
+  return {'overloaded', new}
 end
 local out = {}
 for i = 1, count do
