@@ -31,7 +31,7 @@ from headline_dedup.logs import get_logger
 from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
-from headline_dedup.storage.webhooks import Destination, WebhookStore, check_destination, sign
+from headline_dedup.storage.webhooks import Destination, WebhookStore, resolve_destination, sign
 from workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
@@ -160,7 +160,7 @@ class Dispatcher(Role):
         status, error = None, None
         started = time.monotonic()
         try:
-            dest = check_destination(hook["url"], s.webhook_allow_private)
+            dest = resolve_destination(hook["url"], s.webhook_allow_private)
             status = self.sender.post(dest, body, headers, s.webhook_timeout_seconds)
         except InvalidRequest as exc:
             error = exc.message

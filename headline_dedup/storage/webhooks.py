@@ -52,19 +52,21 @@ class Destination:
         return name if self.port == (443 if self.scheme == "https" else 80) else f"{name}:{self.port}"
 
 
-def check_destination(url: str, allow_private: bool) -> Destination:
-    """Resolve the URL's host once and refuse URLs that are not http(s) or whose host resolves to any
-    loopback, private, link-local or reserved address (SSRF), unless `allow_private`. Called on registration
-    and before every delivery, which then connects to the returned addresses only: resolving the name again
+def check_destination(url: str, allow_private: bool) -> None:
+    """On registration: refuse URLs that are not http(s) or whose host resolves to any loopback, private,
+    link-local or reserved address (SSRF), unless `allow_private` (then the URL is only parsed: its name may
+    not resolve yet). Each delivery checks again with `resolve_destination` (DNS may change)."""
+    if allow_private:
+        _parse(url)
+    else:
+        resolve_destination(url, allow_private)
+
+
+def resolve_destination(url: str, allow_private: bool) -> Destination:
+    """Before a delivery: resolve the URL's host once and check every address as `check_destination` does
+    (unless `allow_private`). The delivery then connects to these addresses only: resolving the name again
     could answer differently (DNS rebinding)."""
-    try:
-        parts = urlsplit(url)
-        scheme, host, port = parts.scheme, parts.hostname, parts.port  # these parse (and may reject) it
-    except ValueError:
-        scheme = host = port = None
-    if scheme not in ("http", "https") or not host:
-        raise InvalidRequest("invalid_webhook_url", "webhook url must be http(s)://host/...", "url")
-    port = port or (443 if scheme == "https" else 80)
+    parts, scheme, host, port = _parse(url)
     try:
         host = host if host.isascii() else host.encode("idna").decode()
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -80,6 +82,17 @@ def check_destination(url: str, allow_private: bool) -> Destination:
     userinfo = parts.netloc.rpartition("@")[0] or None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(scheme, host, port, target, addresses, userinfo)
+
+
+def _parse(url: str):
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme, parts.hostname, parts.port  # these parse (and may reject) it
+    except ValueError:
+        scheme = host = port = None
+    if scheme not in ("http", "https") or not host:
+        raise InvalidRequest("invalid_webhook_url", "webhook url must be http(s)://host/...", "url")
+    return parts, scheme, host, port or (443 if scheme == "https" else 80)
 
 
 class WebhookStore:
