@@ -16,6 +16,7 @@ from tests.e2e.test_webhooks import Receiver
 from workers.dispatcher import Dispatcher
 
 PUBLIC, INTERNAL = "127.0.0.2", "127.0.0.1"
+REAL_GETADDRINFO = socket.getaddrinfo
 
 
 class RebindingResolver:
@@ -36,9 +37,6 @@ class RebindingResolver:
             address = queue.pop(0) if len(queue) > 1 else queue[0]
             self.lookups[name] += 1
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
-
-
-REAL_GETADDRINFO = socket.getaddrinfo
 
 
 @pytest.fixture
