@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from headline_dedup.clustering import PolicyParams
@@ -23,8 +23,9 @@ class Settings(BaseSettings):
                                   description="External Redis 6.2+; unset: start the bundled redis-server")
     data_dir: Path = Field(Path("var/redis"), description="Data directory of the bundled Redis (AOF)")
     appendfsync: str = Field("everysec", pattern="^(everysec|always)$", description="Bundled Redis AOF fsync")
-    redis_max_connections: int = Field(1000, ge=10, description="Connection pool size per process (each open "
-                                                                 "event stream holds one connection)")
+    redis_max_connections: int = Field(1000, ge=10, description="Connection pool size per process")
+    redis_socket_timeout: float = Field(10, ge=1, description="Seconds a Redis reply may take before the call "
+                                                              "fails (and is retried); blocking reads stay shorter")
     key_prefix: str = Field("hd", description="Prefix of every Redis key")
     namespace: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key namespace (hash tag)")
 
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     max_backlog: int = Field(200_000, ge=1, description="Ingest stream length past which POSTs get 503")
 
     sse_heartbeat_seconds: float = Field(15, gt=0, description="Comment line sent on idle event streams")
+    max_event_streams: int = Field(1000, ge=1, description="Open event streams per API process; more get 503 "
+                                                           "(each holds a server thread, no Redis connection)")
+    read_timeout_seconds: float = Field(30, gt=0, description="A client that sends nothing (or reads nothing) "
+                                                              "for this long is disconnected")
 
     # Webhooks
     webhook_allow_private: bool = Field(False, description="Allow webhook URLs on loopback/private addresses")
@@ -79,6 +84,12 @@ class Settings(BaseSettings):
                                                                   "retention (with a cluster.expired event)")
     heartbeat_ttl: int = Field(15, ge=2, description="Seconds a worker heartbeat stays fresh")
     events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
+
+    @model_validator(mode="after")
+    def _blocking_reads_end_before_the_socket_timeout(self) -> "Settings":
+        if self.worker_block_ms >= self.redis_socket_timeout * 1000:
+            raise ValueError("worker_block_ms must be shorter than redis_socket_timeout")
+        return self
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

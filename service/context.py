@@ -1,6 +1,7 @@
 """What every request handler needs, built once per app by `create_app` and found through `services()`."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import redis
@@ -9,6 +10,8 @@ from flask import current_app
 from headline_dedup.engine import Engine
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
+from headline_dedup.storage.eventhub import EventHub
+from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
@@ -25,6 +28,8 @@ class Services:
     keys: Keys
     ingestor: Ingestor
     reader: Reader
+    hub: EventHub  # started by the first event stream
+    streams: threading.BoundedSemaphore  # open event streams
     _matcher: Engine | None = None
 
     @property
@@ -42,7 +47,8 @@ def build(settings: Settings, client: redis.Redis) -> Services:
     keys = Keys(settings.key_prefix, settings.namespace)
     return Services(settings, client, keys,
                     Ingestor(client, keys, settings.retention_days * 86400, settings.max_backlog),
-                    Reader(client, keys))
+                    Reader(client, keys), EventHub(client, EventLog(client, keys)),
+                    threading.BoundedSemaphore(settings.max_event_streams))
 
 
 def services() -> Services:

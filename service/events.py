@@ -4,7 +4,9 @@
 `Last-Event-ID` (or `?since=`) resumes right after that id, so nothing within retention is missed or repeated.
 When the id is older than what the stream still holds, a `reset` event tells the client to resync from
 `GET /v1/clusters`; the stream then continues from the newest entry. Idle streams get a `: heartbeat` comment.
-Each connection reads at most 100 entries at a time (bounded memory) and holds one server thread.
+Each connection reads at most 100 entries at a time (bounded memory) and holds one server thread but no Redis
+connection while idle (a per-process `EventHub` reads the stream for all of them); past `max_event_streams`
+open streams a new one is refused with 503 + Retry-After, so streams never take the threads POSTs need.
 """
 from __future__ import annotations
 
@@ -12,13 +14,15 @@ import json
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from headline_dedup.errors import InvalidRequest
-from headline_dedup.storage.events import EVENT_TYPES, STREAM_ID, EventFilter, EventLog
+from headline_dedup.errors import InvalidRequest, Overloaded
+from headline_dedup.storage.eventhub import follow
+from headline_dedup.storage.events import EVENT_TYPES, EventFilter, EventLog, valid_stream_id
 from service.auth import requires
 from service.context import services
 from service.schemas import EventQuery
 
 bp = Blueprint("events", __name__)
+RECONNECT_MS = 2000  # EventSource's reconnect delay after a cut
 
 
 def _filter(q: EventQuery) -> EventFilter:
@@ -43,13 +47,13 @@ def events():
     svc = services()
     log = EventLog(svc.client, svc.keys)
     since = request.headers.get("Last-Event-ID") or q.since
-    if since is not None and not STREAM_ID.match(since):
+    if since is not None and not valid_stream_id(since):
         raise InvalidRequest("invalid_parameter", "Last-Event-ID / since is a stream id like 1700000000000-0",
                              "since")
-    block_ms = int(svc.settings.sse_heartbeat_seconds * 1000)
+    heartbeat = svc.settings.sse_heartbeat_seconds
 
     # Decided before the response starts, so that a Redis failure is still a clean 503.
-    opening = [": connected\n\n"]
+    opening = [f"retry: {RECONNECT_MS}\n: connected\n\n"]
     after = since
     if after is None:
         after = log.last_id()
@@ -58,10 +62,17 @@ def events():
         opening.insert(0, _frame(after, "reset", {"reason": "events after this id were trimmed",
                                                   "resync": "/v1/clusters"}))
 
+    if not svc.streams.acquire(blocking=False):
+        raise Overloaded("too_many_streams", f"{svc.settings.max_event_streams} event streams are open on this "
+                         "server; retry later", retry_after=5)
+    hub = svc.hub.start()
+
     def stream():
         yield from opening
-        for e in log.follow(after, flt, block_ms):
+        for e in follow(hub, log, after, flt, heartbeat):
             yield ": heartbeat\n\n" if e is None else _frame(e.id, e.type, e.data)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    resp = Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    resp.call_on_close(svc.streams.release)  # the server closes the response when the client goes away
+    return resp

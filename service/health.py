@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from headline_dedup.storage.heartbeats import Heartbeats
 from service.context import services
 from service.openapi import document, errors
 from service.schemas import HealthOut, ReadyOut
@@ -11,18 +12,29 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@document(resp=errors(HTTP_200=HealthOut), tags=["operations"])
+@document(resp=errors(HTTP_200=HealthOut, HTTP_503=HealthOut), tags=["operations"])
 def healthz():
-    """The process is alive."""
+    """The process is alive and its own background threads (the event stream reader) are running; no Redis
+    call, so a Redis outage never makes an orchestrator restart a healthy API."""
+    hub = services().hub
+    if hub.failed:
+        return jsonify({"status": "failing", "reason": "the event stream reader thread has stopped"}), 503
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
 @document(resp=errors(HTTP_200=ReadyOut, HTTP_503=ReadyOut), tags=["operations"])
 def readyz():
-    """Redis answers and at least one worker heartbeat is fresh."""
+    """Redis answers and at least one clusterer finished a step within the heartbeat TTL (a clusterer that
+    cannot work, e.g. while Redis refuses writes, stops beating). Dispatchers are reported: without one,
+    webhook deliveries wait (nothing is lost: they resume from the events stream)."""
     svc = services()
     svc.client.ping()
-    workers = sum(1 for _ in svc.client.scan_iter(match=svc.keys.heartbeat_pattern(), count=100))
-    status = 200 if workers else 503
-    return jsonify({"status": "ready" if workers else "not_ready", "redis": "ok", "workers": workers}), status
+    fresh = Heartbeats(svc.client, svc.keys, svc.settings.heartbeat_ttl).fresh()
+    stats = svc.reader.stats()
+    workers = len(fresh["clusterer"])
+    ready = workers > 0
+    body = {"status": "ready" if ready else "not_ready", "redis": "ok", "workers": workers,
+            "dispatchers": len(fresh["dispatcher"]), "backlog": stats["backlog"],
+            "oldest_queued_seconds": round(svc.reader.ingest_lag(), 3)}
+    return jsonify(body), 200 if ready else 503

@@ -138,13 +138,17 @@ class MatchOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "failing"]
+    reason: str | None = None
 
 
 class ReadyOut(BaseModel):
     status: Literal["ready", "not_ready"]
     redis: Literal["ok"]
-    workers: int = Field(description="workers with a fresh heartbeat")
+    workers: int = Field(description="clusterers whose last successful step is within the heartbeat TTL")
+    dispatchers: int = Field(description="webhook dispatchers likewise")
+    backlog: int = Field(description="headlines waiting in the ingest stream")
+    oldest_queued_seconds: float = Field(description="age of the oldest headline waiting")
 
 
 class StatsOut(BaseModel):

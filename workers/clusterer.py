@@ -18,16 +18,19 @@ import threading
 import time
 
 import redis
+from redis.exceptions import LockNotOwnedError
 
 from headline_dedup.engine import Engine
 from headline_dedup.logs import get_logger
 from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
+from headline_dedup.storage.consumers import prune_consumers
+from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import RedisStore, as_text
-from workers.roles import RETRYABLE, Role
+from workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
 
@@ -51,22 +54,28 @@ class Clusterer(Role):
         self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
         super().__init__()
         self._next_expiry = 0.0
+        self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
+        self._chunk = settings.worker_batch  # messages decided per commit; halved when a commit loses the lock
         ensure_group(client, self.keys)
 
     def step(self) -> None:
-        """Heartbeat, one batch (reclaimed or new), and now and then the retention sweep."""
-        self.client.set(self.keys.heartbeat(self.name), time.time(), ex=self.settings.heartbeat_ttl)
+        """One batch (held back by a fault, reclaimed from a dead worker, or new), and now and then the
+        retention sweep."""
+        if self._held:
+            with self._lock() as lock:
+                self.handle(self._held, lock)
         reclaimed = self._reclaim()
         if reclaimed:
+            self._held = reclaimed
             with self._lock() as lock:
                 self.handle(reclaimed, lock)
         elif self._new_entries_waiting():
             # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
             # number of workers gives the clusters one worker gives.
             with self._lock() as lock:
-                messages = self._read()
-                if messages:
-                    self.handle(messages, lock)
+                self._held = self._read()
+                if self._held:
+                    self.handle(self._held, lock)
         if time.monotonic() >= self._next_expiry:
             self.expire_clusters()
 
@@ -77,17 +86,18 @@ class Clusterer(Role):
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
-        clustering lock, so that no batch is writing to them meanwhile)."""
+        clustering lock, so that no batch is writing to them meanwhile), and forget idle consumers."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
         cutoff = time.time() - self.settings.retention_days * 86400
-        with self._lock():
+        with self._lock() as lock:
             stale = self.store.stale_clusters(cutoff, limit=1000)
             if stale:
-                pipe = self.client.pipeline(transaction=True)
-                self.store.stage_expiry(pipe, stale)
-                for cid in stale:
-                    self._stage_event(pipe, "cluster.expired", {"cluster_id": cid})
-                pipe.execute()
+                with fenced_pipeline(self.client, Fence.of(lock)) as pipe:
+                    self.store.stage_expiry(pipe, stale)
+                    for cid in stale:
+                        self._stage_event(pipe, "cluster.expired", {"cluster_id": cid})
+                    pipe.execute()
+        prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
         return stale
 
     def _new_entries_waiting(self) -> bool:
@@ -133,7 +143,28 @@ class Clusterer(Role):
         return keep
 
     def handle(self, messages, lock) -> None:
-        """Decide and commit one batch of (entry id, fields) messages, holding the clustering `lock`."""
+        """Decide and commit one batch of (entry id, fields) messages in stream order, holding the clustering
+        `lock`, a chunk per fenced commit. A Redis fault leaves the uncommitted rest held for the next step;
+        a commit that finds the lock lost halves the chunk, so a batch too long for the lock's TTL still goes
+        through."""
+        self._held = list(messages)
+        while self._held:
+            chunk = self._held[:self._chunk]
+            self.store.fence = Fence.of(lock)
+            try:
+                self._handle_chunk(chunk, lock)
+            except (LockNotOwnedError, redis.WatchError):
+                self._chunk = max(1, self._chunk // 2)
+                log.warning("clustering lock lost before the commit; retrying in smaller batches",
+                            worker=self.name, batch=self._chunk)
+                raise
+            finally:
+                self.store.fence = None
+            del self._held[:len(chunk)]
+            lock.reacquire()  # a fresh lifetime for the next chunk (raises if the lock was lost meanwhile)
+        self._chunk = min(self.settings.worker_batch, self._chunk * 2)
+
+    def _handle_chunk(self, messages, lock) -> None:
         fields = [({as_text(k): as_text(v) for k, v in f.items()}, as_text(mid)) for mid, f in messages]
         done = self._already_decided([f["id"] for f, _ in fields])
         if done:
@@ -145,17 +176,19 @@ class Clusterer(Role):
             return
         try:
             self._decide(todo)
-        except RETRYABLE:
-            raise
-        except Exception:  # isolate the poison message: retry one by one
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            # Isolate the poison message: retry one by one.
             log.exception("batch failed; retrying its messages one by one", messages=len(todo))
             for item in todo:
                 lock.reacquire()  # a fresh lifetime for each message: the batch may be long to go through
+                self.store.fence = Fence.of(lock)
                 try:
                     self._decide([item])
-                except RETRYABLE:
-                    raise
                 except Exception as exc:
+                    if is_transient(exc):
+                        raise
                     self._dead_letter(item, exc)
 
     def _already_decided(self, ids):

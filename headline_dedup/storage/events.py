@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterator
 
 import redis
 
@@ -51,9 +50,15 @@ def parse_entry(entry) -> Event:
 
 
 STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+_U64 = 2 ** 64
 
 
-def _id_tuple(stream_id: str) -> tuple[int, int]:
+def valid_stream_id(value: str) -> bool:
+    """Whether `value` is a stream id Redis accepts: `ms` or `ms-seq`, each an unsigned 64-bit integer."""
+    return bool(STREAM_ID.match(value)) and all(int(p) < _U64 for p in value.split("-"))
+
+
+def id_tuple(stream_id: str) -> tuple[int, int]:
     ms, _, seq = stream_id.partition("-")
     return int(ms), int(seq or 0)
 
@@ -70,25 +75,12 @@ class EventLog:
     def trimmed_past(self, after: str) -> bool:
         """Whether entries following `after` may have been trimmed away (the oldest kept entry is newer): a
         subscriber resuming there must resync. "0-0" asks for whatever is kept and never needs it."""
-        if _id_tuple(after) == (0, 0):
+        if id_tuple(after) == (0, 0):
             return False
         first = self.client.xrange(self.keys.events, count=1)
-        return bool(first) and _id_tuple(as_text(first[0][0])) > _id_tuple(after)
+        return bool(first) and id_tuple(as_text(first[0][0])) > id_tuple(after)
 
     def read(self, after: str, count: int, block_ms: int | None) -> list[Event]:
         """Up to `count` entries after `after`, waiting up to `block_ms` (None: do not wait)."""
         resp = self.client.xread({self.keys.events: after}, count=count, block=block_ms)
         return [parse_entry(e) for e in resp[0][1]] if resp else []
-
-    def follow(self, after: str, flt: EventFilter, block_ms: int, batch: int = 100) -> Iterator[Event | None]:
-        """Events after `after` that pass `flt`, forever; None each time `block_ms` passes with nothing new
-        (the caller's heartbeat). Memory stays bounded by `batch` entries."""
-        while True:
-            events = self.read(after, batch, block_ms)
-            if not events:
-                yield None
-                continue
-            for e in events:
-                after = e.id
-                if flt.accepts(e):
-                    yield e

@@ -22,7 +22,7 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:wh:<id>:log          | list   | the webhook's latest deliveries (newest first, capped)         |
 | {t}:wh:retry             | zset   | pending redeliveries (JSON job) by due time                    |
 | LIMITS:{t}:rl/...        | zset   | rate-limit windows (Flask-Limiter's own layout, same hash tag) |
-| {t}:hb:<worker>          | string | worker heartbeat, expires                                      |
+| {t}:roles                | zset   | `<role>:<name>` by the time of its last successful step        |
 """
 from __future__ import annotations
 
@@ -78,8 +78,4 @@ class Keys:
     def cluster_members(self, cluster_id: str) -> str:
         return self._k("c", cluster_id, "m")
 
-    def heartbeat(self, worker: str) -> str:
-        return self._k("hb", worker)
-
-    def heartbeat_pattern(self) -> str:
-        return self._k("hb", "*")
+    roles = property(lambda self: self._k("roles"))

@@ -12,6 +12,7 @@ import xxhash
 
 from headline_dedup.clustering import ClusterProfile
 from headline_dedup.ports import BatchOutcome, Snapshot
+from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.keys import Keys
 
 
@@ -32,8 +33,10 @@ class RedisStore:
     def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None,
                  record_ttl: float = 0):
         """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction;
-        `record_ttl` is the headline records' retention in seconds (0: they do not expire)."""
+        `record_ttl` is the headline records' retention in seconds (0: they do not expire). While `fence` is
+        set, a commit is applied only if that lock is still held (see `fencing`)."""
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
+        self.fence: Fence | None = None
         self.record_ttl = int(record_ttl)
         self._load = client.register_script(_script("load.lua"))
         self._commit = client.register_script(_script("commit.lua"))
@@ -74,11 +77,11 @@ class RedisStore:
                      client=pipe)
 
     def commit(self, outcome: BatchOutcome) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        self.stage(pipe, outcome)
-        if self.extra_writes:
-            self.extra_writes(pipe, outcome)
-        pipe.execute()
+        with fenced_pipeline(self.client, self.fence) as pipe:
+            self.stage(pipe, outcome)
+            if self.extra_writes:
+                self.extra_writes(pipe, outcome)
+            pipe.execute()
 
     def stale_clusters(self, cutoff: float, limit: int) -> list[str]:
         """Clusters not updated since `cutoff` (epoch seconds), oldest first."""
