@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,22 +67,76 @@ def load(entries: str | None, file: Path | None) -> list[ApiKey]:
     return parse(text)
 
 
+def ring(entries: str | None, file: Path | None) -> "KeyRing":
+    """The key ring of the configuration: `entries` and the key file (re-read when it changes)."""
+    return KeyRing(load(entries, file), file, entries)
+
+
+def save(path: Path, name: str, scopes: list[str]) -> str:
+    """A new key for `name` in the key file at `path` (created, owner-only, if missing), replacing that name's
+    earlier entry; returns the key (only its hash is stored, so it is shown this once)."""
+    key, entry = generate(name, scopes)
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    kept = [line for line in lines if line.strip().split(":", 1)[0] != name]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join([*kept, entry]) + "\n")
+    os.replace(tmp, path)  # readers see the old file or the new one, never half of it
+    return key
+
+
 class KeyRing:
-    def __init__(self, keys: list[ApiKey]):
+    """The keys that are admitted. With `file`, entries from that file are re-read when it changes, so a key
+    made with `headline-dedup keygen --save` works without a restart."""
+
+    def __init__(self, keys: list[ApiKey], file: Path | None = None, fixed: str | None = None):
         self.keys = list(keys)
+        self.file, self.fixed = (Path(file) if file else None), fixed
+        self._stamp = self._file_stamp()
+        self._checked = time.monotonic()
+
+    def _file_stamp(self):
+        try:
+            st = self.file.stat() if self.file else None
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+
+    def _refresh(self) -> None:
+        if self.file is None or time.monotonic() - self._checked < 1.0:
+            return
+        self._checked = time.monotonic()
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            try:
+                self.keys = load(self.fixed, self.file)
+                self._stamp = stamp
+            except (OSError, ConfigurationError):
+                pass  # keep the keys we have; the next change is tried again
 
     def add(self, key: ApiKey) -> None:
         self.keys.append(key)
+
+    def find(self, presented: str | None) -> ApiKey | None:
+        """The key a bearer token presents, if it is admitted (compared with every key in constant time)."""
+        self._refresh()
+        if not presented:
+            return None
+        d = digest(presented)
+        found = None
+        for k in self.keys:
+            if hmac.compare_digest(k.digest, d):
+                found = k
+        return found
 
     def authorize(self, presented: str | None, scope: str) -> ApiKey:
         """The key for a presented bearer token, if it has `scope`; raises Unauthenticated or Forbidden."""
         if not presented:
             raise Unauthenticated(message="send Authorization: Bearer <API key>")
-        d = digest(presented)
-        found = None
-        for k in self.keys:  # compare with every key, in constant time each
-            if hmac.compare_digest(k.digest, d):
-                found = k
+        found = self.find(presented)
         if found is None:
             raise Unauthenticated(message="unknown API key")
         if not found.allows(scope):

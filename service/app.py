@@ -28,7 +28,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     if settings.auth_disabled:
         auth.install(app, None)
     else:
-        auth.install(app, keyring or KeyRing(apikeys.load(settings.api_keys, settings.api_keys_file)))
+        auth.install(app, keyring or apikeys.ring(settings.api_keys, settings.api_keys_file))
     app.register_blueprint(headlines.bp, url_prefix="/v1")
     app.register_blueprint(clusters.bp, url_prefix="/v1")
     app.register_blueprint(events.bp, url_prefix="/v1")

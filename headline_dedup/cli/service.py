@@ -1,31 +1,23 @@
-"""The service's commands: `serve` (bundled Redis + API + one worker), `api`, `worker`, `dispatcher`, `keygen`,
-`replay`, `ingest`."""
+"""The service's commands besides `serve` (`cli/serve.py`): `api`, `worker`, `dispatcher`, `keygen`, `replay`,
+`ingest`."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from headline_dedup.errors import ConfigurationError
 from headline_dedup.settings import Settings
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API, one worker and the "
-                                     "webhook dispatcher")
-    p.add_argument("--host", default=None, help="default HEADLINE_DEDUP_HOST or 127.0.0.1")
-    p.add_argument("--port", type=int, default=None, help="default HEADLINE_DEDUP_PORT or 8000")
-    p.add_argument("--data-dir", default=None, help="bundled Redis data directory (HEADLINE_DEDUP_DATA_DIR)")
-    p.add_argument("--ingest", default=None, help="post this feed once the service is up, then show clusters")
-    p.set_defaults(func=cmd_serve)
-
     p = sub.add_parser("api", help="the HTTP API alone under gunicorn (gthread), on REDIS_URL or the bundled Redis")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument("--threads", type=int, default=256, help="gthread threads (each open event stream holds one)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="gthread threads (default: HEADLINE_DEDUP_MAX_EVENT_STREAMS + 64; each open event stream "
+                        "holds one)")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("worker", help="one clustering worker on REDIS_URL or the bundled Redis; stops on SIGTERM")
@@ -37,6 +29,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keygen", help="make an API key and the (hashed) configuration entry that admits it")
     p.add_argument("--name", default="client")
     p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, admin")
+    p.add_argument("--save", action="store_true",
+                   help="store the key's hash in the data directory's key file (the one `serve` uses without "
+                        "configured keys), replacing the entry of the same name; a running API picks it up")
     p.set_defaults(func=cmd_keygen)
 
     p = sub.add_parser("replay", help="queue the retained headlines of another namespace into this one (after an "
@@ -47,7 +42,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
     p.add_argument("input")
-    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--url", default=None, help="default http://HEADLINE_DEDUP_HOST:HEADLINE_DEDUP_PORT")
     p.add_argument("--text-column", default="title")
     p.add_argument("--id-column", default="row",
                    help="client ids (idempotency); without the column, posts are matched by their text")
@@ -62,112 +57,44 @@ def connect(settings: Settings):
 
     from headline_dedup.storage.embedded import EmbeddedRedis
 
-    pool = {"max_connections": settings.redis_max_connections}
+    pool = {"max_connections": settings.redis_max_connections, "socket_timeout": settings.redis_socket_timeout,
+            "socket_connect_timeout": 5, "health_check_interval": 30}
     if settings.redis_url:
         return redis.Redis.from_url(settings.redis_url, **pool), None
     server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
     return redis.Redis.from_url(server.url, **pool), server
 
 
-def keyring_for(settings: Settings):
-    """(key ring, generated key): the configured API keys; with none (and auth not disabled) a fresh admin
-    key for this run, printed once. (None, None) when authentication is disabled."""
-    from headline_dedup import apikeys
-
-    if settings.auth_disabled:
-        print("authentication is DISABLED (HEADLINE_DEDUP_AUTH_DISABLED)", flush=True)
-        return None, None
-    ring = apikeys.KeyRing(apikeys.load(settings.api_keys, settings.api_keys_file))
-    if ring.keys:
-        return ring, None
-    key, entry = apikeys.generate("local", ["admin"])
-    ring.add(apikeys.parse(entry)[0])
-    print(f"API key for this run (admin): {key}\n  (configure keys with HEADLINE_DEDUP_API_KEYS; "
-          f"`headline-dedup keygen` makes them)", flush=True)
-    return ring, key
-
-
 def cmd_keygen(args, settings: Settings) -> int:
     from headline_dedup import apikeys
+    from headline_dedup.cli.serve import key_file
 
+    if args.save:
+        path = Path(settings.api_keys_file) if settings.api_keys_file else key_file(settings)
+        key = apikeys.save(path, args.name, args.scopes.split(","))
+        print(f"key (give it to the client; only its hash is stored, in {path}): {key}")
+        return 0
     key, entry = apikeys.generate(args.name, args.scopes.split(","))
     print(f"key (give it to the client; it is not stored): {key}")
     print(f"entry (add to HEADLINE_DEDUP_API_KEYS or the keys file): {entry}")
     return 0
 
 
-def cmd_serve(args, settings: Settings) -> int:
-    from werkzeug.serving import make_server
-
-    from service import create_app
-    from workers.clusterer import Clusterer
-    from workers.dispatcher import Dispatcher
-
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("data_dir", args.data_dir)) if v}
-    settings = settings.model_copy(update=overrides)
-    client, server = connect(settings)
-    worker = Clusterer(client, settings)
-    dispatcher = Dispatcher(client, settings)
-    threads = [threading.Thread(target=worker.run, name="clusterer", daemon=True),
-               threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)]
-    keyring, generated = keyring_for(settings)
-    http = make_server(settings.host, settings.port, create_app(settings, client, keyring), threaded=True)
-    threads.append(threading.Thread(target=http.serve_forever, name="http", daemon=True))
-    for t in threads:
-        t.start()
-    where = settings.redis_url or f"bundled redis-server, data in {Path(settings.data_dir).resolve()}"
-    print(f"headline-dedup serving on http://{settings.host}:{settings.port} ({where})", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        if args.ingest:
-            _ingest_and_show(args.ingest, f"http://{settings.host}:{settings.port}", generated or settings.api_key)
-        while not stop.is_set():
-            stop.wait(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        worker.stop()
-        dispatcher.stop()
-        http.shutdown()
-        for t in threads[:2]:  # the clusterer and the dispatcher finish their step
-            t.join(timeout=10)
-        if server:
-            server.stop()
-    return 0
-
-
 def cmd_api(args, settings: Settings) -> int:
-    from gunicorn.app.base import BaseApplication
-    from gunicorn.glogging import Logger
-
+    from headline_dedup import apikeys
+    from headline_dedup.cli.serve import local_key_file
     from service import create_app
+    from service.server import Server
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     settings = settings.model_copy(update=overrides)
+    keyring = None
+    if not settings.auth_disabled:
+        file = settings.api_keys_file or (None if settings.api_keys else local_key_file(settings))
+        keyring = apikeys.ring(settings.api_keys, file)
     client, server = connect(settings)
-    keyring, _ = keyring_for(settings)
-
-    class _Logs(Logger):
-        """Gunicorn's records go to the root handler too (JSON, like the rest)."""
-        def setup(self, cfg):
-            super().setup(cfg)
-            for logger in (self.error_log, self.access_log):
-                logger.handlers, logger.propagate = [], True
-
-    class _Gunicorn(BaseApplication):
-        def load_config(self):
-            self.cfg.set("logger_class", _Logs)
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("workers", 1)
-
-        def load(self):
-            return create_app(settings, client, keyring)
-
     try:
-        _Gunicorn().run()
+        Server(settings, lambda: create_app(settings, client, keyring), args.threads).run()
     finally:
         if server:
             server.stop()
@@ -222,28 +149,6 @@ def cmd_replay(args, settings: Settings) -> int:
     return 0
 
 
-def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
-    import requests
-
-    auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    ids = post_feed(path, url, "title", "row", 500, api_key)
-    time.sleep(0.2)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        stats = requests.get(f"{url}/v1/stats", headers=auth, timeout=10).json()
-        if stats["backlog"] == 0:
-            break
-        time.sleep(0.1)
-    clusters = requests.get(f"{url}/v1/clusters", params={"min_size": 2, "members": "true", "limit": 500},
-                            headers=auth, timeout=10).json()["clusters"]
-    print(f"ingested {len(ids)} headlines; clusters with variants:")
-    for c in clusters:
-        print(f"  {c['id']} ({c['size']}): {c['representative']['text']}")
-        for m in c["members"]:
-            print(f"      - {m['text']}")
-    print("Ctrl-C to stop.", flush=True)
-
-
 def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int,
               api_key: str | None = None, time_column: str | None = None) -> list[str]:
     """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order. Rows
@@ -281,7 +186,14 @@ def _posted(row, time_column: str | None) -> dict:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    ids = post_feed(args.input, args.url, args.text_column, args.id_column, args.batch_size, settings.api_key,
-                    args.time_column)
+    import requests
+
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    try:
+        ids = post_feed(args.input, url, args.text_column, args.id_column, args.batch_size, settings.api_key,
+                        args.time_column)
+    except requests.ConnectionError:
+        raise ConfigurationError("service_unreachable", f"no headline-dedup service answers at {url} (start "
+                                 "one with `headline-dedup serve`, or pass --url)") from None
     print(f"posted {len(ids)} headlines")
     return 0

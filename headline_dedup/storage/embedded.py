@@ -38,10 +38,11 @@ def redis_server_binary() -> Path:
     return Path(found)
 
 
-def _die_with_parent():
-    """In the child, before exec: SIGTERM when the parent dies, even by SIGKILL or the OOM killer, so that a
-    restart finds the data directory free (Linux; the parent here is the thread that started the server)."""
-    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def die_with_parent():
+    """In a child, before exec: SIGTERM when the parent dies, even by SIGKILL or the OOM killer, so that a
+    restart finds the data directory free (Linux; the parent here is the thread that started the child)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 # Resolved before any fork: the child only calls it.
@@ -96,7 +97,7 @@ class EmbeddedRedis:
         # have finished their step, not under them.
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, start_new_session=True,
-                                        preexec_fn=_die_with_parent if _PRCTL else None)
+                                        preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         client = redis.Redis.from_url(self.url)
         while time.monotonic() < deadline:
@@ -113,6 +114,14 @@ class EmbeddedRedis:
             time.sleep(0.05)
         self.stop()
         raise StorageUnavailable(message=f"redis-server did not answer within {timeout} s")
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def poll(self) -> int | None:
+        """None while the server runs, else its exit status (the process is reaped: no zombie)."""
+        return self.process.poll() if self.process else -1
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process and self.process.poll() is None:

@@ -1,0 +1,77 @@
+"""The HTTP server of `headline-dedup api` (and so of `serve`): gunicorn, one gthread worker process, with
+read timeouts.
+
+gunicorn's gthread worker reads a request in a pool thread with a blocking socket and no timeout, so a client
+that sends half a request (or stops reading a response) holds that thread forever. Here every client socket
+gets `read_timeout_seconds` on each read and write: such a client is disconnected and its thread returns to
+the pool. The pool has room for `max_event_streams` open event streams plus the threads requests need.
+"""
+from __future__ import annotations
+
+import socket
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+from gunicorn.workers.gthread import ThreadWorker
+
+from headline_dedup.settings import Settings
+
+REQUEST_THREADS = 64  # threads kept for ordinary requests beside the event streams
+
+
+class _TimeoutSocket(socket.socket):
+    """A client socket whose blocking mode carries a timeout (gthread switches sockets between blocking and
+    non-blocking; each switch to blocking would otherwise clear it)."""
+    __slots__ = ()
+    timeout_seconds = 30.0
+
+    def setblocking(self, flag: bool) -> None:
+        super().setblocking(flag)
+        if flag:
+            self.settimeout(self.timeout_seconds)
+
+
+class ReadTimeoutWorker(ThreadWorker):
+    """gthread with a timeout on every client socket (`socket_class` carries its value)."""
+    socket_class = _TimeoutSocket
+
+    def enqueue_req(self, conn):
+        if type(conn.sock) is socket.socket:  # plain TCP (TLS sockets are wrapped later, and keep theirs)
+            conn.sock.__class__ = self.socket_class
+        super().enqueue_req(conn)
+
+
+def worker_class(read_timeout: float) -> type[ReadTimeoutWorker]:
+    sock = type("TimeoutSocket", (_TimeoutSocket,), {"__slots__": (), "timeout_seconds": read_timeout})
+    return type("ReadTimeoutWorker", (ReadTimeoutWorker,), {"socket_class": sock})
+
+
+class _Logs(Logger):
+    """Gunicorn's records go to the root handler too (JSON, like the rest)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers, logger.propagate = [], True
+
+
+class Server(BaseApplication):
+    """`app_factory()` builds the Flask app in the worker process."""
+
+    def __init__(self, settings: Settings, app_factory, threads: int | None = None):
+        self.settings, self.app_factory = settings, app_factory
+        self.threads = threads or settings.max_event_streams + REQUEST_THREADS
+        super().__init__()
+
+    def load_config(self):
+        s = self.settings
+        self.cfg.set("logger_class", _Logs)
+        self.cfg.set("bind", f"{s.host}:{s.port}")
+        self.cfg.set("worker_class", worker_class(s.read_timeout_seconds))
+        self.cfg.set("threads", self.threads)
+        self.cfg.set("worker_connections", self.threads + 1000)  # room for idle keep-alive connections
+        self.cfg.set("workers", 1)
+        self.cfg.set("graceful_timeout", 10)
+
+    def load(self):
+        return self.app_factory()
