@@ -84,6 +84,8 @@ class Settings(BaseSettings):
                                                                   "retention (with a cluster.expired event)")
     heartbeat_ttl: int = Field(15, ge=2, description="Seconds a worker heartbeat stays fresh")
     events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
+    dead_letters_maxlen: int = Field(100_000, ge=100, description="Approximate length kept in the dead-letter "
+                                                                  "stream")
 
     @model_validator(mode="after")
     def _blocking_reads_end_before_the_socket_timeout(self) -> "Settings":

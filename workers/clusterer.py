@@ -26,6 +26,7 @@ from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.consumers import prune_consumers
+from headline_dedup.storage.deadletters import stage_dead_letter
 from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
@@ -244,14 +245,10 @@ class Clusterer(Role):
 
     def _dead_letter(self, item, exc: Exception) -> None:
         f, mid = item
-        log.error("dead letter", entry_id=mid, headline_id=f.get("id"), request_id=f.get("rid") or None,
-                  error=f"{type(exc).__name__}: {exc}")
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xadd(self.keys.dead, {**f, "entry_id": mid, "error": f"{type(exc).__name__}: {exc}"})
-        pipe.hset(self.keys.headline(f["id"]), mapping={"status": "dead", "reason": str(exc)[:500]})
-        member = {"id": f["id"], "text": f.get("text"), "source": f.get("source") or None, "score": 0.0,
+        error = f"{type(exc).__name__}: {exc}"
+        log.error("dead letter", entry_id=mid, headline_id=f.get("id"), request_id=f.get("rid") or None, error=error)
+        member = {"id": f.get("id"), "text": f.get("text"), "source": f.get("source") or None, "score": 0.0,
                   "reason": "dead_letter"}
-        self._stage_event(pipe, "headline.rejected", {"headline": member})
-        pipe.xack(self.keys.ingest, INGEST_GROUP, mid)
-        pipe.xdel(self.keys.ingest, mid)
-        pipe.execute()
+        stage_dead_letter(self.client, self.keys, f, mid, error, self.settings.dead_letters_maxlen,
+                          int(self.settings.retention_days * 86400), events_maxlen=self.settings.events_maxlen,
+                          event_data=json.dumps({"headline": member}, ensure_ascii=False))

@@ -30,6 +30,7 @@ from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.logs import get_logger
 from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
+from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
 from headline_dedup.storage.webhooks import Destination, WebhookStore, resolve_destination, sign
 from workers.roles import Role
@@ -96,6 +97,7 @@ class Dispatcher(Role):
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        prune_consumers(client, self.keys.events, DISPATCH_GROUP, keep=self.name)
 
     def step(self) -> None:
         """Due redeliveries, then one batch of events (reclaimed from a dead dispatcher, or new)."""
