@@ -24,13 +24,19 @@ HeadlineText = Annotated[str, Field(min_length=1, max_length=MAX_HEADLINE_CHARS,
                                     json_schema_extra={"pattern": READABLE}), AfterValidator(_readable)]
 
 
-def _time(v: str | None) -> str | None:
-    if v is not None:
-        try:
-            parse_time(v)  # the one parser, as the ingest and the offline --time-column read it
-        except InvalidRequest as exc:
-            raise ValueError(f"{exc.message}: use ISO 8601 or RFC 2822") from None
+def _time(v: str) -> str:
+    if not v.strip():  # parse_time reads a blank TSV cell as "no time"; here that is null or no field
+        raise ValueError("blank time: send ISO 8601 or RFC 2822, or null")
+    try:
+        parse_time(v)  # the one parser, as the ingest and the offline --time-column read it
+    except InvalidRequest as exc:
+        raise ValueError(f"{exc.message}: use ISO 8601 or RFC 2822") from None
     return v
+
+
+# Documented as date-time (what generated clients send); RFC 2822 is accepted too, as the description says.
+PublicationTime = Annotated[str, Field(max_length=64, json_schema_extra={"format": "date-time"}),
+                            AfterValidator(_time)]
 
 
 class HeadlineIn(BaseModel):
@@ -41,7 +47,7 @@ class HeadlineIn(BaseModel):
     source: str | None = Field(None, max_length=200)
     url: str | None = Field(None, max_length=2000)
     lang: Literal["fr", "en"] = "fr"
-    published_at: Annotated[str | None, AfterValidator(_time)] = Field(None, max_length=64, description=(
+    published_at: PublicationTime | None = Field(None, description=(
         "ISO 8601 or RFC 2822 (no zone: UTC); anything else is a 422. When plausible (at most 5 minutes after "
         "arrival, within retention) it is the headline's event time for the candidate window and live stories; "
         "else arrival time is (see `event_time_source`)"))

@@ -121,7 +121,7 @@ def test_json_nested_too_deep_is_400_malformed(http, redis_client, route, body, 
 
 
 @pytest.mark.parametrize("published_at", ["2022-13-45T10-0000Z", "hier soir", "2025-02-30T10:00:00Z",
-                                          "Thu, 30 Feb 2025 10:00:00 +0100", "2025-01-30T10:00:00+25:00"])
+                                          "Thu, 30 Feb 2025 10:00:00 +0100", "2025-01-30T10:00:00+25:00", " "])
 def test_an_unparseable_published_at_is_422_naming_the_field(http, redis_client, published_at):
     r = http.post("/v1/headlines", json={"text": "Zone euro: la croissance cale", "published_at": published_at})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "published_at", r.get_json()
