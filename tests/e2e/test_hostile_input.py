@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from headline_dedup import apikeys
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from service import create_app
@@ -155,3 +156,31 @@ def test_ndjson_lines_end_at_newlines_only(http, separator):
     assert http.post("/v1/headlines", data=line, content_type="application/json").status_code == 202
     r = http.post("/v1/headlines", data=line + b"\r\n" + line + b"\n", content_type="application/x-ndjson")
     assert r.status_code == 202 and len(r.get_json()["headlines"]) == 2
+
+
+def test_retry_after_is_only_on_a_429_and_on_the_services_own_503(redis_client):
+    http = create_app(Settings(max_backlog=1), redis_client).test_client()
+    r = http.post("/v1/headlines", json={"text": "Zone euro: la croissance cale"})
+    assert r.status_code == 202 and "X-RateLimit-Remaining" in r.headers and "Retry-After" not in r.headers
+    assert "Retry-After" not in http.get("/v1/stats").headers
+    r = http.post("/v1/headlines", json={"text": "Le Sénat veut renforcer la protection des haies"})
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "backlog_full"
+    assert r.headers["Retry-After"] == "5"  # the service's, not the limiter's window
+    limited = create_app(Settings(rate_limit="5/minute"), redis_client).test_client()
+    assert [limited.get("/v1/stats").status_code for _ in range(6)] == [200] * 5 + [429]
+    assert int(limited.get("/v1/stats").headers["Retry-After"]) > 0
+
+
+def test_only_a_key_of_the_key_ring_gets_a_rate_limit_budget_of_its_own(redis_client):
+    key, entry = apikeys.generate("desk", ["read"])
+    http = create_app(Settings(auth_disabled=False, api_keys=entry, rate_limit="5/minute"), redis_client).test_client()
+    invented = [http.get("/v1/stats", headers={"Authorization": f"Bearer hdk_invented{i}"}).status_code
+                for i in range(6)]
+    assert invented == [401] * 5 + [429]  # one address, one budget, whatever the tokens
+    assert http.get("/v1/stats").status_code == 429
+    assert http.get("/v1/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+    open_app = create_app(Settings(rate_limit="5/minute", namespace="open"), redis_client).test_client()
+    statuses = [open_app.get("/v1/stats", headers={"Authorization": f"Bearer t{i}"}).status_code for i in range(6)]
+    assert statuses == [200] * 5 + [429]  # authentication disabled: no token is a key
+
