@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.normalize import fold_accents
+from headline_dedup.storage.events import valid_stream_id
 from service.auth import requires
 from service.context import services
 from service.openapi import document, errors
@@ -79,6 +80,8 @@ def stats():
 def dead_letters():
     """Messages that failed `max_deliveries` times, with their error, oldest first."""
     after = request.args.get("cursor", "-")
+    if after != "-" and not valid_stream_id(after):
+        raise InvalidRequest("invalid_parameter", "cursor is an entry id (ms-seq), as next_cursor gives", "cursor")
     try:
         limit = max(1, min(int(request.args.get("limit", 100)), 1000))
     except ValueError as exc:

@@ -10,6 +10,7 @@ from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import as_text
 
 _CLUSTER_FIELDS = ("size", "rep_id", "first_seen", "last_seen")  # not its exact-key list, which can be long
+_LAST_ID = f"{2 ** 64 - 1}-{2 ** 64 - 1}"
 
 
 def _headline(hid: str, raw: dict) -> dict | None:
@@ -98,7 +99,10 @@ class Reader:
         return max(0.0, time.time() - ms / 1000)
 
     def dead_letters(self, after: str, limit: int) -> tuple[list[dict], str | None]:
-        """Dead-lettered messages (oldest first) after stream id `after`, and the next cursor."""
+        """Dead-lettered messages (oldest first) after stream id `after` ("-": from the first), and the next
+        cursor."""
+        if after == _LAST_ID:  # Redis refuses an exclusive range from the largest id: nothing can follow it
+            return [], None
         entries = self.client.xrange(self.keys.dead, min=f"({after}" if after != "-" else "-", count=limit)
         out = [{"entry_id": as_text(eid), **{as_text(a): as_text(b) for a, b in f.items()}} for eid, f in entries]
         return out, (out[-1]["entry_id"] if len(out) == limit else None)

@@ -184,3 +184,16 @@ def test_only_a_key_of_the_key_ring_gets_a_rate_limit_budget_of_its_own(redis_cl
     statuses = [open_app.get("/v1/stats", headers={"Authorization": f"Bearer t{i}"}).status_code for i in range(6)]
     assert statuses == [200] * 5 + [429]  # authentication disabled: no token is a key
 
+
+@pytest.mark.parametrize("cursor", ["x", "", "1-x", "-1", "1-2-3", str(2 ** 64), f"1-{2 ** 64}", "9" * 20 + "-0"])
+def test_a_dead_letter_cursor_that_is_no_stream_id_is_400_naming_it(http, cursor):
+    r = http.get("/v1/dead-letters", query_string={"cursor": cursor})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == {"code": "invalid_parameter", "field": "cursor",
+                                     "message": "cursor is an entry id (ms-seq), as next_cursor gives"}
+
+
+def test_every_dead_letter_cursor_in_range_is_read(http):
+    for cursor in ["-", "0", "0-0", "1795399503571-16", f"{2 ** 64 - 1}", f"{2 ** 64 - 1}-{2 ** 64 - 1}"]:
+        r = http.get("/v1/dead-letters", query_string={"cursor": cursor})
+        assert r.status_code == 200 and r.get_json() == {"dead_letters": [], "next_cursor": None}, cursor
