@@ -82,7 +82,8 @@ class Settings(BaseSettings):
                                                        "after this; a batch must finish well within it)")
     expiry_interval_seconds: float = Field(60, gt=0, description="How often a worker removes clusters past "
                                                                   "retention (with a cluster.expired event)")
-    heartbeat_ttl: int = Field(15, ge=2, description="Seconds a worker heartbeat stays fresh")
+    heartbeat_ttl: int = Field(10, ge=2, description="Seconds a role's last successful step counts as fresh "
+                                                    "(/readyz)")
     events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
     dead_letters_maxlen: int = Field(100_000, ge=100, description="Approximate length kept in the dead-letter "
                                                                   "stream")

@@ -91,8 +91,9 @@ def cmd_serve(args, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         supervisor.start()
-        if not _wait_healthy(base, supervisor, stop):
+        if not _wait_until(f"{base}/healthz", supervisor, stop, 60):
             return 1
+        _wait_until(f"{base}/readyz", supervisor, stop, 30)  # a worker has made its first step
         where = settings.redis_url or f"bundled redis-server, data in {Path(settings.data_dir).resolve()}"
         print(f"headline-dedup serving on {base} ({where})", flush=True)
         if args.ingest:
@@ -110,20 +111,25 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
-def _healthy(base: str) -> bool:
+def _answers(url: str) -> bool:
     import requests
 
     try:
-        return requests.get(f"{base}/healthz", timeout=5).status_code == 200
+        return requests.get(url, timeout=5).status_code == 200
     except requests.RequestException:
         return False
 
 
-def _wait_healthy(base: str, supervisor, stop: threading.Event, timeout: float = 60) -> bool:
+def _healthy(base: str) -> bool:
+    return _answers(f"{base}/healthz")
+
+
+def _wait_until(url: str, supervisor, stop: threading.Event, timeout: float) -> bool:
+    """Wait (supervising) until `url` answers 200."""
     deadline = time.monotonic() + timeout
     while not stop.is_set() and time.monotonic() < deadline:
         supervisor.check()
-        if _healthy(base):
+        if _answers(url):
             return True
         stop.wait(0.2)
     return False

@@ -131,3 +131,55 @@ def test_filters_and_heartbeat(live):
     assert any(e.event == "comment" for e in seen[1:])  # heartbeats while idle
     bad = requests.get(f"{url}/v1/events", params={"types": "nope"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "types"
+
+
+def test_idle_streams_hold_no_redis_connection_so_they_cannot_starve_posts(redis_client, redis_server):
+    """40 open streams on a pool of 20 connections: every stream used to hold one, and POSTs got 503s."""
+    settings = Settings()  # the default heartbeat and timeouts
+    client = redis.Redis.from_url(redis_server.url, max_connections=20)
+    app = create_app(settings, client)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    streams = []
+    try:
+        for _ in range(40):
+            resp, stream = _events(url)
+            assert next(stream).event == "comment"  # connected
+            streams.append(resp)
+        for i in range(10):
+            r = requests.post(f"{url}/v1/headlines", json={"text": f"Titre numéro {i} du fil"}, timeout=10)
+            assert r.status_code == 202, r.text
+        assert requests.get(f"{url}/v1/stats", timeout=10).status_code == 200
+    finally:
+        for resp in streams:
+            resp.close()
+        server.shutdown()
+
+
+def test_open_streams_beyond_the_limit_are_refused_with_503(redis_client, redis_server):
+    # A server notices a gone client when it next writes to it: the heartbeat, here each second.
+    app = create_app(Settings(max_event_streams=2, sse_heartbeat_seconds=1), redis.Redis.from_url(redis_server.url))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        first, _ = _events(url)
+        second, _ = _events(url)
+        third = requests.get(f"{url}/v1/events", timeout=10)
+        assert third.status_code == 503 and third.json()["error"]["code"] == "too_many_streams"
+        assert third.headers["Retry-After"]
+        first.close()
+        deadline = time.monotonic() + 10  # a closed stream frees its place
+        while True:
+            again = requests.get(f"{url}/v1/events", stream=True, timeout=10)
+            again.close()
+            if again.status_code == 200:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        second.close()
+    finally:
+        server.shutdown()

@@ -1,0 +1,56 @@
+"""`headline-dedup api` (gunicorn) against clients that hold connections: half-open requests are cut after the
+read timeout, and idle event streams neither die nor slow anything down."""
+import socket
+import time
+
+import requests
+
+from service.server import REQUEST_THREADS, Server
+from headline_dedup.settings import Settings
+from tests.e2e.conftest import api_process
+
+
+def test_half_open_requests_are_cut_after_the_read_timeout(redis_server, tmp_path):
+    with api_process(redis_server.url, tmp_path, "--threads", "8", read_timeout_seconds="2") as url:
+        host, port = url.removeprefix("http://").split(":")
+        held = []
+        for _ in range(50):  # far more than the 8 threads: each sends half a request, then nothing
+            s = socket.create_connection((host, int(port)))
+            s.sendall(b"POST /v1/headlines HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{\"text\": ")
+            held.append(s)
+        started = time.monotonic()
+        r = requests.post(f"{url}/v1/headlines", json={"text": "Zone euro: la croissance cale"}, timeout=30)
+        assert r.status_code == 202  # threads came back: the half-open requests were cut
+        for s in held:
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass  # an error response, if any, then the close
+            except ConnectionResetError:
+                pass
+            s.close()
+        assert time.monotonic() - started < 30  # all cut, none left waiting forever
+
+
+def test_the_default_server_keeps_threads_for_requests_beside_the_streams():
+    server = Server(Settings(), app_factory=lambda: None)
+    assert server.cfg.threads == Settings().max_event_streams + REQUEST_THREADS
+    assert server.cfg.worker_class.socket_class.timeout_seconds == Settings().read_timeout_seconds == 30
+
+
+def test_500_idle_streams_leave_posts_and_readiness_alone(redis_server, tmp_path):
+    with api_process(redis_server.url, tmp_path) as url:  # default settings
+        streams = []
+        try:
+            for _ in range(500):
+                resp = requests.get(f"{url}/v1/events", stream=True, timeout=(5, 60))
+                assert resp.status_code == 200
+                streams.append(resp)
+            for i in range(20):
+                r = requests.post(f"{url}/v1/headlines", json={"text": f"Titre {i} pendant 500 flux"}, timeout=10)
+                assert r.status_code == 202, r.text
+            assert requests.get(f"{url}/v1/stats", timeout=10).status_code == 200
+        finally:
+            for resp in streams:
+                resp.close()
