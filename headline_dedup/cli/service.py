@@ -26,6 +26,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dispatcher", help="the webhook dispatcher on REDIS_URL or the bundled Redis")
     p.set_defaults(func=cmd_dispatcher)
 
+    p = sub.add_parser("healthcheck", help="exit 0 when a role on this host made a successful step within the "
+                                           "heartbeat TTL, else 1 (container healthchecks)")
+    p.add_argument("role", choices=["clusterer", "dispatcher"])
+    p.set_defaults(func=cmd_healthcheck)
+
     p = sub.add_parser("keygen", help="make an API key and the (hashed) configuration entry that admits it")
     p.add_argument("--name", default="client")
     p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, admin")
@@ -63,6 +68,29 @@ def connect(settings: Settings):
         return redis.Redis.from_url(settings.redis_url, **pool), None
     server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
     return redis.Redis.from_url(server.url, **pool), server
+
+
+def cmd_healthcheck(args, settings: Settings) -> int:
+    """A fresh heartbeat of `args.role` from a process on this host (role names start with the host name).
+    Never starts a Redis: without REDIS_URL it asks the bundled one in the data directory."""
+    import socket
+
+    import redis
+
+    from headline_dedup.storage.embedded import EmbeddedRedis
+    from headline_dedup.storage.heartbeats import Heartbeats
+    from headline_dedup.storage.keys import Keys
+
+    url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        fresh = Heartbeats(client, Keys(settings.key_prefix, settings.namespace), settings.heartbeat_ttl).fresh()
+    except redis.RedisError as exc:
+        print(f"unhealthy: redis: {exc}")
+        return 1
+    mine = [n for n in fresh.get(args.role, []) if n.startswith(f"{socket.gethostname()}-")]
+    print(f"{args.role}: {len(mine)} working on this host" if mine else f"unhealthy: no working {args.role} here")
+    return 0 if mine else 1
 
 
 def cmd_keygen(args, settings: Settings) -> int:

@@ -187,6 +187,17 @@ def test_a_killed_worker_process_is_restarted(serve):
     _wait_clustered(session, serve.url, [h["id"] for h in posted.json()["headlines"]], 30)
 
 
+def test_the_container_healthcheck_sees_the_working_roles(serve):
+    env = {**os.environ, "HEADLINE_DEDUP_DATA_DIR": str(serve.data_dir)}
+    for role in ("clusterer", "dispatcher"):
+        run = subprocess.run([sys.executable, "-m", "headline_dedup.cli.main", "healthcheck", role], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=30)
+        assert run.returncode == 0, run.stdout + run.stderr
+    gone = subprocess.run([sys.executable, "-m", "headline_dedup.cli.main", "healthcheck", "clusterer"], cwd=ROOT,
+                          env={**env, "HEADLINE_DEDUP_NAMESPACE": "nobody-works-here"}, capture_output=True, text=True)
+    assert gone.returncode == 1 and "unhealthy" in gone.stdout
+
+
 def test_ctrl_c_stops_everything_and_a_restart_keeps_the_api_key(serve):
     children = [pid for pid in _pids() if _ppid(pid) == serve.proc.pid]
     redis_pid = int(serve.redis().info("server")["process_id"])

@@ -1,0 +1,38 @@
+"""The deployment files, checked with the tools that run here (no Docker engine on these machines): the compose
+file against the Compose Specification's JSON schema (vendored in check-jsonschema), and what each service and
+the image must have."""
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification():
+    run = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
+                          str(ROOT / "docker-compose.yml")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_every_service_restarts_and_checks_its_health_and_redis_keeps_its_aof_on_a_volume():
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"redis", "api", "worker", "dispatcher"}
+    for name, service in services.items():
+        assert service.get("restart") in ("always", "unless-stopped"), name
+        assert service.get("healthcheck", {}).get("test"), name
+    assert services["worker"]["healthcheck"]["test"][-2:] == ["healthcheck", "clusterer"]
+    assert services["dispatcher"]["healthcheck"]["test"][-2:] == ["healthcheck", "dispatcher"]
+    redis = services["redis"]
+    assert "--appendonly" in redis["command"] and redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert any(v.split(":")[0] in compose["volumes"] and v.endswith(":/data") for v in redis["volumes"])
+
+
+def test_the_image_runs_unprivileged_and_copies_no_local_state():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "\nUSER " in dockerfile and "\nEXPOSE 8000" in dockerfile and "\nCMD " in dockerfile
+    assert "COPY . ." not in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", "var", ".git"} <= set(ignored)
