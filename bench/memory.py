@@ -15,7 +15,7 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage.embedded import EmbeddedRedis
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
-from workers.clusterer import Clusterer
+from headline_dedup.workers.clusterer import Clusterer
 
 SAMPLE = 2000  # keys measured per family; the family's total is extrapolated from them
 

@@ -1,4 +1,4 @@
 """The HTTP API (Flask app factory)."""
-from service.app import create_app
+from headline_dedup.service.app import create_app
 
 __all__ = ["create_app"]

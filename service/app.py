@@ -8,9 +8,9 @@ from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
 from headline_dedup.storage.webhooks import WebhookStore
-from service import (auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, requestlog,
+from headline_dedup.service import (auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, requestlog,
                      webhooks)
-from service.openapi import openapi_document, spec
+from headline_dedup.service.openapi import openapi_document, spec
 
 
 def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None = None) -> Flask:

@@ -6,10 +6,10 @@ from flask import Blueprint, jsonify, request
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.normalize import fold_accents
 from headline_dedup.storage.events import valid_stream_id
-from service.auth import requires
-from service.context import services
-from service.openapi import document, errors
-from service.schemas import ClusterOut, ClusterPage, ClusterQuery, DeadLetterPage, StatsOut
+from headline_dedup.service.auth import requires
+from headline_dedup.service.context import services
+from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.schemas import ClusterOut, ClusterPage, ClusterQuery, DeadLetterPage, StatsOut
 
 bp = Blueprint("clusters", __name__)
 SCAN_LIMIT = 5_000  # clusters examined per page when filters drop most of them

@@ -17,9 +17,9 @@ from flask import Blueprint, Response, request, stream_with_context
 from headline_dedup.errors import InvalidRequest, Overloaded
 from headline_dedup.storage.eventhub import follow
 from headline_dedup.storage.events import EVENT_TYPES, EventFilter, EventLog, valid_stream_id
-from service.auth import requires
-from service.context import services
-from service.schemas import EventQuery
+from headline_dedup.service.auth import requires
+from headline_dedup.service.context import services
+from headline_dedup.service.schemas import EventQuery
 
 bp = Blueprint("events", __name__)
 RECONNECT_MS = 2000  # EventSource's reconnect delay after a cut

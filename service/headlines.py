@@ -5,70 +5,23 @@ in `field`), so nothing is ever half-written.
 """
 from __future__ import annotations
 
-import json
 import time
 
 from flask import Blueprint, g, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from headline_dedup.errors import Conflict, InvalidHeadline, InvalidRequest, NotFound
 from headline_dedup.ports import Headline
-from service.auth import requires
-from service.context import services
-from service.openapi import document, errors
-from service.requestlog import request_id
-from service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
+from headline_dedup.service.auth import requires
+from headline_dedup.service.bodies import read_payload
+from headline_dedup.service.context import services
+from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.requestlog import request_id
+from headline_dedup.service.schemas import BatchIn, HeadlineIn, HeadlineOut, IngestOut, MatchIn, MatchOut
 
 bp = Blueprint("headlines", __name__)
-READ_CHUNK = 64 * 1024
-
-
-def _body() -> bytes:
-    """The request body; RequestEntityTooLarge (413) past `MAX_CONTENT_LENGTH`, whether its length was declared or
-    it came chunked."""
-    limit = request.max_content_length
-    if request.content_length is not None or limit is None or "wsgi.input_terminated" not in request.environ:
-        return request.get_data(cache=False)  # werkzeug refuses a declared length over the limit up front
-    # Chunked: werkzeug's request.stream ends quietly at the limit (a silently truncated body), so read the
-    # server-terminated input ourselves, up to one byte past the limit.
-    stream, body = request.input_stream, bytearray()
-    while len(body) <= limit:
-        chunk = stream.read(min(READ_CHUNK, limit + 1 - len(body)))
-        if not chunk:
-            return bytes(body)
-        body += chunk
-    raise RequestEntityTooLarge()
-
-
-def _payload() -> object:
-    ctype = (request.mimetype or "").lower()
-    if ctype not in ("application/json", "application/x-ndjson"):
-        raise UnsupportedMediaType("send application/json or application/x-ndjson")
-    kind = "ndjson" if ctype.endswith("ndjson") else "json"
-    try:
-        text = _body().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}: {exc}") from exc
-    if kind == "json":
-        return _json(text, kind)
-    # Lines end at "\n" only (a "\r" before it is JSON whitespace): str.splitlines would also split inside JSON
-    # strings, at U+2028, U+0085 and the like, which JSON leaves unescaped.
-    return {"headlines": [_json(line, kind, f" line {n}") for n, line in enumerate(text.split("\n"), 1)
-                          if line.strip()]}
-
-
-def _json(text: str, kind: str, where: str = "") -> object:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}{where}: {exc}") from exc
-    except RecursionError:  # the decoder recurses once per nesting level
-        raise InvalidRequest(f"malformed_{kind}", f"malformed {kind.upper()}{where}: nested too deeply") from None
-
-
 def _items() -> tuple[list[HeadlineIn], bool]:
     """The posted headlines, and whether they came as a batch (error fields are then `headlines.<i>.…`)."""
-    payload = _payload()
+    payload = read_payload()
     batch = isinstance(payload, dict) and "headlines" in payload
     if batch:
         items = BatchIn.model_validate(payload).headlines
@@ -141,7 +94,7 @@ def get_headline(hid: str):
           skip_validation=True)
 def match():
     """Dry run: the cluster a headline would join now, with scores; nothing is stored."""
-    body = _payload()
+    body = read_payload(ndjson=False)
     if not isinstance(body, dict):
         raise InvalidRequest("invalid_body", "expected a JSON object")
     item = MatchIn.model_validate(body)

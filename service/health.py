@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from headline_dedup.storage.heartbeats import Heartbeats
-from service.context import services
-from service.openapi import document, errors
-from service.schemas import HealthOut, ReadyOut
+from headline_dedup.service.context import services
+from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.schemas import HealthOut, ReadyOut
 
 bp = Blueprint("health", __name__)
 

@@ -14,7 +14,7 @@ from spectree import Response as SpecResponse
 
 from headline_dedup.storage.reads import Reader
 from headline_dedup.storage.webhooks import WebhookStore
-from service.openapi import spec
+from headline_dedup.service.openapi import spec
 
 # Labels come from a fixed set, never from what a client sends: each new value would be a new time series.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})

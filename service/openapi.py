@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spectree import Response, SpecTree
 
-from service.schemas import ErrorOut
+from headline_dedup.service.schemas import ErrorOut
 
 spec = SpecTree("flask", title="headline-dedup", version="1", path="apidoc", naming_strategy=lambda m: m.__name__,
                 description="Newsroom headline deduplication: post headlines, read story clusters.")
@@ -27,7 +27,7 @@ document = spec.validate
 def openapi_document() -> dict:
     """spectree's document plus the event payloads: OpenAPI 3.1 `webhooks`, one per event type (also the
     `data:` of the SSE events of `GET /v1/events`)."""
-    from service.schemas import EVENT_MODELS
+    from headline_dedup.service.schemas import EVENT_MODELS
 
     doc = dict(spec.spec)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -47,7 +47,7 @@ def openapi_document() -> dict:
 
 
 def _events_path() -> dict:
-    from service.schemas import EventQuery
+    from headline_dedup.service.schemas import EventQuery
 
     params = [{"name": name, "in": "query", "required": False, "description": f.description or "",
                "schema": EventQuery.model_json_schema()["properties"][name]}

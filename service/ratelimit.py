@@ -10,8 +10,8 @@ from flask_limiter import HeaderNames, Limiter
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
-from service.auth import EXTENSION as AUTH
-from service.auth import _bearer
+from headline_dedup.service.auth import EXTENSION as AUTH
+from headline_dedup.service.auth import _bearer
 
 LIMITER_RETRY_AFTER = "X-RateLimit-Retry-After"  # where the limiter puts its Retry-After (see _retry_after)
 

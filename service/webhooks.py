@@ -1,14 +1,15 @@
 """Webhook management: register (the signing secret is shown once), list, read, delete, delivery log."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from headline_dedup.errors import InvalidRequest
 from headline_dedup.storage.webhooks import WebhookStore, check_destination, public
-from service.auth import requires
-from service.context import services
-from service.openapi import document, errors
-from service.schemas import DeliveryList, WebhookCreated, WebhookIn, WebhookList, WebhookOut
+from headline_dedup.service.auth import requires
+from headline_dedup.service.bodies import read_payload
+from headline_dedup.service.context import services
+from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.schemas import DeliveryList, WebhookCreated, WebhookIn, WebhookList, WebhookOut
 
 bp = Blueprint("webhooks", __name__)
 
@@ -24,11 +25,7 @@ def _store() -> WebhookStore:
           skip_validation=True)
 def create_webhook():
     """Register a webhook; deliveries are signed with the returned secret (Standard Webhooks)."""
-    if not request.is_json:
-        from werkzeug.exceptions import UnsupportedMediaType
-
-        raise UnsupportedMediaType("send application/json")
-    body = request.get_json(silent=True)
+    body = read_payload(ndjson=False)
     if not isinstance(body, dict):
         raise InvalidRequest("malformed_json", "expected a JSON object")
     item = WebhookIn.model_validate(body)

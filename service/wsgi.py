@@ -1,9 +1,9 @@
-"""WSGI entry point for gunicorn: `gunicorn service.wsgi:app` (needs REDIS_URL)."""
+"""WSGI entry point for gunicorn: `gunicorn headline_dedup.service.wsgi:app` (needs REDIS_URL)."""
 import redis
 
 from headline_dedup.errors import ConfigurationError
 from headline_dedup.settings import Settings
-from service import create_app
+from headline_dedup.service import create_app
 
 settings = Settings()
 if not settings.redis_url:

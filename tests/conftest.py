@@ -52,6 +52,9 @@ def redis_server(tmp_path_factory):
     except Exception as exc:  # a missing Redis must fail the run, never skip it
         pytest.fail(f"cannot start redis-server for the integration tests: {exc}")
     yield server
+    from headline_dedup.storage.eventhub import stop_all_hubs
+
+    stop_all_hubs()  # the apps' event stream readers would retry against the stopped server
     server.stop()
 
 

@@ -31,7 +31,7 @@ from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import RedisStore, as_text
-from workers.roles import Role, is_transient
+from headline_dedup.workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
 

@@ -33,7 +33,7 @@ from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
 from headline_dedup.storage.webhooks import Destination, WebhookStore, resolve_destination, sign
-from workers.roles import Role
+from headline_dedup.workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
 WORKERS = 16  # concurrent deliveries; retries are claimed this many at a time, so each starts when claimed

@@ -66,7 +66,7 @@ def api_keys(settings: Settings, ingest: bool) -> tuple[dict[str, str], str | No
 def cmd_serve(args, settings: Settings) -> int:
     from headline_dedup.logs import get_logger
     from headline_dedup.storage.embedded import EmbeddedRedis
-    from workers.supervisor import Child, GaveUp, Subprocess, Supervisor, child_env, python_command
+    from headline_dedup.workers.supervisor import Child, GaveUp, Subprocess, Supervisor, child_env, python_command
 
     log = get_logger("headline_dedup.serve")
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("data_dir", args.data_dir)) if v}

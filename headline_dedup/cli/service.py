@@ -111,8 +111,8 @@ def cmd_keygen(args, settings: Settings) -> int:
 def cmd_api(args, settings: Settings) -> int:
     from headline_dedup import apikeys
     from headline_dedup.cli.serve import local_key_file
-    from service import create_app
-    from service.server import Server
+    from headline_dedup.service import create_app
+    from headline_dedup.service.server import Server
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     settings = settings.model_copy(update=overrides)
@@ -132,7 +132,7 @@ def cmd_api(args, settings: Settings) -> int:
 def _run_role(settings: Settings, make) -> int:
     """Run one role (`make(client, settings)`) on REDIS_URL or the bundled Redis until SIGTERM."""
     from headline_dedup.runtime import tune_gc
-    from workers.roles import run_until_signalled
+    from headline_dedup.workers.roles import run_until_signalled
 
     client, server = connect(settings)
     try:
@@ -145,13 +145,13 @@ def _run_role(settings: Settings, make) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    from workers.clusterer import Clusterer
+    from headline_dedup.workers.clusterer import Clusterer
 
     return _run_role(settings, Clusterer)
 
 
 def cmd_dispatcher(args, settings: Settings) -> int:
-    from workers.dispatcher import Dispatcher
+    from headline_dedup.workers.dispatcher import Dispatcher
 
     return _run_role(settings, Dispatcher)
 

@@ -7,9 +7,11 @@ client's socket timeout, and a Redis fault only pauses the thread, which resumes
 """
 from __future__ import annotations
 
+import atexit
 import bisect
 import threading
 import time
+import weakref
 from collections import deque
 
 import redis
@@ -18,6 +20,14 @@ from headline_dedup.logs import get_logger
 from headline_dedup.storage.events import Event, EventFilter, EventLog, id_tuple
 
 log = get_logger("headline_dedup.events")
+_HUBS: "weakref.WeakSet[EventHub]" = weakref.WeakSet()
+
+
+@atexit.register
+def stop_all_hubs() -> None:
+    """At exit the reader threads stop retrying (and logging into closed streams)."""
+    for hub in list(_HUBS):
+        hub.stop()
 
 
 class EventHub:
@@ -39,6 +49,7 @@ class EventHub:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.failed = False
+        _HUBS.add(self)
 
     def start(self) -> "EventHub":
         """Start the reader thread (once; idempotent)."""

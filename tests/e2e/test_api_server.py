@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from service.server import REQUEST_THREADS, Server
+from headline_dedup.service.server import REQUEST_THREADS, Server
 from headline_dedup.settings import Settings
 from tests.e2e.conftest import api_process
 

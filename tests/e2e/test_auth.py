@@ -4,7 +4,7 @@ import pytest
 from headline_dedup import apikeys
 from headline_dedup.errors import ConfigurationError
 from headline_dedup.settings import Settings
-from service import create_app
+from headline_dedup.service import create_app
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from werkzeug.serving import make_server
 
 from headline_dedup.cli.sse_client import parse
 from headline_dedup.settings import Settings
-from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.keys import Keys
-from service import create_app
+from headline_dedup.service import create_app
 from tests.integration.helpers import dev_rows, running_workers, submit, wait_until_decided
 
 SETTINGS = Settings(worker_block_ms=50, sse_heartbeat_seconds=0.5)

@@ -1,14 +1,9 @@
 """Hostile and odd input (issue #18): oversized chunked bodies, deep nesting, bad times and cursors, NDJSON
 line breaks, and the rate limiter's headers and buckets. Through the Flask app and, for chunked bodies, through
-the real servers (`serve`'s threaded werkzeug and `api`'s gunicorn)."""
+the real servers (threaded werkzeug, and gunicorn as `api` and `serve` run it)."""
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,10 +11,10 @@ import requests
 from headline_dedup import apikeys
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
-from service import create_app
-from tests.e2e.test_live_server import live  # noqa: F401  (the threaded werkzeug server `serve` runs)
+from headline_dedup.service import create_app
+from tests.e2e.conftest import api_process
+from tests.e2e.test_live_server import live  # noqa: F401  (a threaded werkzeug server)
 
-ROOT = Path(__file__).resolve().parents[2]
 LIMIT = Settings().max_body_bytes
 
 
@@ -42,9 +37,9 @@ def _oversized_json() -> bytes:
                                      for i in range(60)]}).encode()
 
 
-def _post_chunked(http, body: bytes, ctype: str):
+def _post_chunked(http, body: bytes, ctype: str, route: str = "/v1/headlines"):
     """Chunked as a WSGI server hands it over: no Content-Length, the input ended by the server."""
-    return http.post("/v1/headlines", input_stream=io.BytesIO(body), content_type=ctype,
+    return http.post(route, input_stream=io.BytesIO(body), content_type=ctype,
                      headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
 
 
@@ -61,30 +56,8 @@ def test_a_chunked_body_over_the_limit_is_413_and_stores_nothing(http, redis_cli
 @pytest.fixture
 def api_server(redis_server, tmp_path):
     """`headline-dedup api` (gunicorn gthread) in its own process, on the test Redis."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "REDIS_URL": redis_server.url, "HEADLINE_DEDUP_AUTH_DISABLED": "true",
-           "HEADLINE_DEDUP_PORT": str(port), "XDG_RUNTIME_DIR": str(tmp_path)}  # gunicorn's control socket there
-    log = tmp_path / "api.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "headline_dedup.cli.main", "api", "--threads", "4"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"headline-dedup api did not start:\n{log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(30)
+    with api_process(redis_server.url, tmp_path, "--threads", "4") as url:
+        yield url
 
 
 @pytest.mark.parametrize("server", ["api_server", "live"])
@@ -110,6 +83,8 @@ def _nested(depth: int) -> bytes:
     ("/v1/headlines", _nested(100_000), "application/json", "malformed_json"),
     ("/v1/headlines", b'{"text": "Bon titre ici"}\n' + _nested(1_000), "application/x-ndjson", "malformed_ndjson"),
     ("/v1/match", _nested(1_000), "application/json", "malformed_json"),
+    ("/v1/webhooks", b'{"url": "https://example.org/h", "types": ' + b"[" * 1_000 + b"]" * 1_000 + b"}",
+     "application/json", "malformed_json"),
 ])
 def test_json_nested_too_deep_is_400_malformed(http, redis_client, route, body, ctype, code):
     r = http.post(route, data=body, content_type=ctype)
@@ -197,3 +172,9 @@ def test_every_dead_letter_cursor_in_range_is_read(http):
     for cursor in ["-", "0", "0-0", "1795399503571-16", f"{2 ** 64 - 1}", f"{2 ** 64 - 1}-{2 ** 64 - 1}"]:
         r = http.get("/v1/dead-letters", query_string={"cursor": cursor})
         assert r.status_code == 200 and r.get_json() == {"dead_letters": [], "next_cursor": None}, cursor
+
+
+def test_a_chunked_webhook_body_over_the_limit_is_413(http):
+    body = json.dumps({"url": "https://example.org/h", "types": ["cluster.created"] * 200_000}).encode()
+    r = _post_chunked(http, body, "application/json", "/v1/webhooks")
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_entity_too_large"

@@ -1,4 +1,4 @@
-"""Through a real HTTP server (threaded werkzeug, as `serve` runs it) with real clients in parallel."""
+"""Through a real threaded HTTP server (werkzeug) with real clients in parallel."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -8,7 +8,7 @@ from werkzeug.serving import make_server
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
-from service import create_app
+from headline_dedup.service import create_app
 
 
 @pytest.fixture

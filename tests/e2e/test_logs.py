@@ -8,9 +8,9 @@ import structlog
 
 from headline_dedup import logs
 from headline_dedup.settings import Settings
-from service import create_app
+from headline_dedup.service import create_app
 from tests.integration.helpers import running
-from workers.clusterer import Clusterer
+from headline_dedup.workers.clusterer import Clusterer
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import string
 from prometheus_client.parser import text_string_to_metric_families
 
 from headline_dedup.settings import Settings
-from service import create_app
+from headline_dedup.service import create_app
 
 
 def _request_label_sets(http) -> set:

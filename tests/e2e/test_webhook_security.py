@@ -13,7 +13,7 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage import webhooks
 from headline_dedup.storage.keys import Keys
 from tests.e2e.test_webhooks import Receiver
-from workers.dispatcher import Dispatcher
+from headline_dedup.workers.dispatcher import Dispatcher
 
 PUBLIC, INTERNAL = "127.0.0.2", "127.0.0.1"
 REAL_GETADDRINFO = socket.getaddrinfo

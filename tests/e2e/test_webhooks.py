@@ -7,12 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from headline_dedup.settings import Settings
-from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.webhooks import WebhookStore, sign
-from service import create_app
+from headline_dedup.service import create_app
 from tests.integration.helpers import dev_rows, running, running_workers, submit, wait_until_decided
-from workers.dispatcher import Dispatcher
+from headline_dedup.workers.dispatcher import Dispatcher
 
 SETTINGS = Settings(worker_block_ms=50, webhook_allow_private=True, webhook_backoff_seconds=0.05,
                     webhook_disable_after=5)

@@ -9,9 +9,9 @@ from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 
 from headline_dedup.settings import Settings
-from service import create_app
+from headline_dedup.service import create_app
 from tests.conftest import start_session_redis
-from workers.clusterer import Clusterer
+from headline_dedup.workers.clusterer import Clusterer
 
 SERVER = start_session_redis("fuzz")
 CLIENT = redis.Redis.from_url(SERVER.url)

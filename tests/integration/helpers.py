@@ -11,7 +11,7 @@ from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 from tests.conftest import shared
-from workers.clusterer import Clusterer
+from headline_dedup.workers.clusterer import Clusterer
 
 
 def dev_rows(n: int) -> list[dict]:

@@ -5,7 +5,7 @@ import redis
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.embedded import EmbeddedRedis
-from service import create_app
+from headline_dedup.service import create_app
 from tests.integration.helpers import running_workers, wait_until_decided
 
 

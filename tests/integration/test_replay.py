@@ -8,7 +8,7 @@ from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.replay import replay
 from tests.integration.helpers import dev_rows, running_workers, statuses, submit, wait_until_decided
-from workers.clusterer import Clusterer
+from headline_dedup.workers.clusterer import Clusterer
 
 FAST = dict(worker_block_ms=50, claim_idle_ms=1000, lock_ttl_ms=2000)
 

@@ -7,8 +7,8 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage.heartbeats import Heartbeats
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from tests.integration.helpers import dev_rows, running, running_workers, statuses, submit, wait_until_decided
-from workers.clusterer import Clusterer
-from workers.roles import is_transient
+from headline_dedup.workers.clusterer import Clusterer
+from headline_dedup.workers.roles import is_transient
 
 
 def test_a_clusterer_waits_out_redis_refusing_writes_and_says_so_meanwhile(redis_client):

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from workers.supervisor import Child, GaveUp, Subprocess, Supervisor, child_env
+from headline_dedup.workers.supervisor import Child, GaveUp, Subprocess, Supervisor, child_env
 
 
 def _child(name: str, code: str, probe=None) -> Child:

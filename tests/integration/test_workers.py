@@ -53,7 +53,7 @@ def _assert_each_clustered_once(client, settings, ids):
 
 def _worker_process(url: str, settings_env: dict) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": url, **settings_env}
-    return subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "headline_dedup.workers"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

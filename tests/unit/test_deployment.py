@@ -3,6 +3,7 @@ file against the Compose Specification's JSON schema (vendored in check-jsonsche
 the image must have."""
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -36,3 +37,15 @@ def test_the_image_runs_unprivileged_and_copies_no_local_state():
     assert "COPY . ." not in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git"} <= set(ignored)
+
+
+def test_the_wheel_installs_service_and_workers_inside_the_projects_package(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                          str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (wheel,) = tmp_path.glob("headline_dedup-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert tops == {"headline_dedup", wheel.name.split("-py3")[0] + ".dist-info"}, tops
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"headline_dedup/service/app.py", "headline_dedup/workers/clusterer.py",
+            "headline_dedup/storage/scripts/ingest.lua", "headline_dedup/data/aliases.tsv"} <= names
