@@ -33,6 +33,7 @@ def replay(client: redis.Redis, source: Keys, target: Ingestor, batch_size: int 
     if source == target.keys:
         raise ConfigurationError(message=f"replaying namespace {source.namespace!r} into itself")
     report = ReplayReport()
+    batch_size = max(1, min(batch_size, target.max_backlog // 2))  # a batch larger than the backlog never fits
     last = int(client.get(source.seq) or 0)
     for start in range(1, last + 1, batch_size):
         pipe = client.pipeline(transaction=False)

@@ -67,3 +67,11 @@ def test_replay_keeps_the_key_that_posted_each_headline(redis_client):
     again = target.submit([{"id": "1", "text": "Trump annonce l'envoi de migrants à Guantanamo",
                             "api_key": "agency-b"}])
     assert not again[0].new and again[0].headline_id == "2"
+
+
+def test_replay_into_a_backlog_smaller_than_its_batch_still_goes_through(redis_client):
+    old, new = Settings(namespace="old", **FAST), Settings(namespace="new", **FAST)
+    submit(redis_client, old, dev_rows(150))
+    target = Ingestor(redis_client, Keys(namespace="new"), 86400, max_backlog=120)
+    report = replay(redis_client, Keys(namespace="old"), target, sleep=_drain(redis_client, new, []))  # batch 500
+    assert report.queued == 150
