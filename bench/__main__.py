@@ -43,6 +43,31 @@ def run_service(size: int, out_dir: Path) -> Path:
     return report.write("service", {"size": size, "offline_per_second": offline_rate, "runs": runs}, md, out_dir)
 
 
+def run_serve(size: int, out_dir: Path) -> Path:
+    from bench import serve, service
+
+    n = min(size, 20_000)
+    rows = data.scrape(n)
+    runs = [{"stack": "serve (supervised processes)", **service.run(rows, 1, 1000, serve.serve_stack)},
+            {"stack": "api + worker processes", **service.run(rows, 1, 1000)}]
+    streams = 500 if size >= 1000 else 20
+    idle = {name: serve.idle_streams(make, streams, 200 if size >= 1000 else 20)
+            for name, make in (("serve", serve.serve_stack), ("api + worker", service.stack))}
+    md = f"# `serve` against `api` + `worker`, and {streams} idle event streams\n\n"
+    md += (f"{n:,} scraped headlines posted in batches of 1,000 by one client until each is decided; the same run "
+           "for both stacks, one clustering worker each.\n\n")
+    md += report.table(["stack", "headlines/s", "p50 ms", "p99 ms", "ratio"], [
+        [r["stack"], f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.0f}", f"{r['latency_ms_p99']:.0f}",
+         f"{r['per_second'] / runs[1]['per_second']:.2f}"] for r in runs])
+    md += (f"\nRequest latency (one client, a 10-headline POST then GET /readyz, "
+           f"{idle['serve']['samples']} each) without and with {streams} idle event streams open:\n\n")
+    md += report.table(["stack", "streams", "POST p50 ms", "POST p99 ms", "readyz p50 ms", "readyz p99 ms"], [
+        [name, k, f"{r[w]['post']['p50_ms']:.1f}", f"{r[w]['post']['p99_ms']:.1f}",
+         f"{r[w]['readyz']['p50_ms']:.1f}", f"{r[w]['readyz']['p99_ms']:.1f}"]
+        for name, r in idle.items() for w, k in (("without", 0), ("with", streams))])
+    return report.write("serve", {"runs": runs, "idle_streams": idle}, md, out_dir)
+
+
 def run_events(size: int, out_dir: Path) -> Path:
     from bench import events
 
@@ -167,7 +192,7 @@ def run_ceiling(size: int, out_dir: Path) -> Path:
 
 
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
-              "service": run_service, "events": run_events, "durability": run_durability, "ceiling": run_ceiling}
+              "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability, "ceiling": run_ceiling}
 
 
 def main(argv: list[str] | None = None) -> int:

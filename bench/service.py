@@ -79,9 +79,10 @@ def stack(workers: int):
             server.stop()
 
 
-def run(rows: Sequence[Row], workers: int, batch: int) -> dict:
-    """Post `rows` in batches of `batch` (one client), wait until every headline is decided."""
-    with stack(workers) as (url, client, auth, _):
+def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict:
+    """Post `rows` in batches of `batch` (one client), wait until every headline is decided, on
+    `make_stack(workers)`."""
+    with make_stack(workers) as (url, client, auth, _):
         keys = Keys()
         ids: list[str] = []
         start = time.perf_counter()

@@ -15,7 +15,10 @@ def test_offline_benchmark_smoke(tmp_path):
 
 def test_service_and_events_benchmarks_smoke(tmp_path):
     shared("fr-headlines-scrape/all_headlines.tsv.gz")
-    assert main(["service", "events", "durability", "--smoke", "--out", str(tmp_path)]) == 0
+    assert main(["service", "serve", "events", "durability", "--smoke", "--out", str(tmp_path)]) == 0
+    serve = json.loads((tmp_path / "serve.json").read_text())
+    assert all(r["clustered"] == r["headlines"] for r in serve["runs"])
+    assert all(r["streams_alive"] == r["streams"] for r in serve["idle_streams"].values())
     durability = json.loads((tmp_path / "durability.json").read_text())
     assert all(r["lost"] == 0 for r in durability["runs"] if r["appendfsync"] == "always")
     service = json.loads((tmp_path / "service.json").read_text())
