@@ -31,6 +31,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_answers(url: str, timeout: float, alive=lambda: True) -> bool:
+    """Poll `url` until it answers 200 (True), the time is up or `alive()` turns false (False)."""
+    deadline = time.monotonic() + timeout
+    while alive() and time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return True
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
 class Stack(NamedTuple):
     url: str
     client: redis.Redis
@@ -55,16 +68,8 @@ def stack(workers: int):
                                    stderr=subprocess.DEVNULL) for _ in range(workers)]
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the service did not become ready")
-                time.sleep(0.1)
+            if not wait_until_answers(f"{url}/readyz", 30, lambda: procs[0].poll() is None):
+                raise RuntimeError("the service did not become ready")
             pids = {"redis": server.process.pid, "api": procs[0].pid,
                     **{f"worker{i + 1}": p.pid for i, p in enumerate(procs[1:])}}
             yield Stack(url, redis.Redis.from_url(server.url), {"Authorization": f"Bearer {key}"}, pids)

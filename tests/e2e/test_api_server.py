@@ -7,7 +7,7 @@ import requests
 
 from headline_dedup.service.server import REQUEST_THREADS, Server
 from headline_dedup.settings import Settings
-from tests.e2e.conftest import api_process
+from tests.e2e.conftest import api_process, open_streams_then_post
 
 
 def test_half_open_requests_are_cut_after_the_read_timeout(redis_server, tmp_path):
@@ -41,16 +41,4 @@ def test_the_default_server_keeps_threads_for_requests_beside_the_streams():
 
 def test_500_idle_streams_leave_posts_and_readiness_alone(redis_server, tmp_path):
     with api_process(redis_server.url, tmp_path) as url:  # default settings
-        streams = []
-        try:
-            for _ in range(500):
-                resp = requests.get(f"{url}/v1/events", stream=True, timeout=(5, 60))
-                assert resp.status_code == 200
-                streams.append(resp)
-            for i in range(20):
-                r = requests.post(f"{url}/v1/headlines", json={"text": f"Titre {i} pendant 500 flux"}, timeout=10)
-                assert r.status_code == 202, r.text
-            assert requests.get(f"{url}/v1/stats", timeout=10).status_code == 200
-        finally:
-            for resp in streams:
-                resp.close()
+        open_streams_then_post(url, 500, 20)

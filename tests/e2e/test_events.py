@@ -5,12 +5,12 @@ import time
 import pytest
 import redis
 import requests
-from werkzeug.serving import make_server
 
 from headline_dedup.cli.sse_client import parse
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from headline_dedup.service import create_app
+from tests.e2e.conftest import open_streams_then_post, threaded_server
 from tests.integration.helpers import dev_rows, running_workers, submit, wait_until_decided
 
 SETTINGS = Settings(worker_block_ms=50, sse_heartbeat_seconds=0.5)
@@ -18,15 +18,8 @@ SETTINGS = Settings(worker_block_ms=50, sse_heartbeat_seconds=0.5)
 
 @pytest.fixture
 def live(redis_client, redis_server):
-    # Its own client with the service's pool size: every open stream holds a connection.
-    app = create_app(SETTINGS, redis.Redis.from_url(redis_server.url, max_connections=1000))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.daemon_threads = True
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{server.server_port}", redis_client
-    server.shutdown()
-    t.join(5)
+    with threaded_server(create_app(SETTINGS, redis.Redis.from_url(redis_server.url))) as url:
+        yield url, redis_client
 
 
 def _events(url, headers=None, params=None):
@@ -134,37 +127,15 @@ def test_filters_and_heartbeat(live):
 
 def test_idle_streams_hold_no_redis_connection_so_they_cannot_starve_posts(redis_client, redis_server):
     """40 open streams on a pool of 20 connections: every stream used to hold one, and POSTs got 503s."""
-    settings = Settings()  # the default heartbeat and timeouts
     client = redis.Redis.from_url(redis_server.url, max_connections=20)
-    app = create_app(settings, client)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    streams = []
-    try:
-        for _ in range(40):
-            resp, stream = _events(url)
-            assert next(stream).event == "comment"  # connected
-            streams.append(resp)
-        for i in range(10):
-            r = requests.post(f"{url}/v1/headlines", json={"text": f"Titre numéro {i} du fil"}, timeout=10)
-            assert r.status_code == 202, r.text
-        assert requests.get(f"{url}/v1/stats", timeout=10).status_code == 200
-    finally:
-        for resp in streams:
-            resp.close()
-        server.shutdown()
+    with threaded_server(create_app(Settings(), client)) as url:  # the default heartbeat and timeouts
+        open_streams_then_post(url, 40, 10)
 
 
 def test_open_streams_beyond_the_limit_are_refused_with_503(redis_client, redis_server):
     # A server notices a gone client when it next writes to it: the heartbeat, here each second.
     app = create_app(Settings(max_event_streams=2, sse_heartbeat_seconds=1), redis.Redis.from_url(redis_server.url))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with threaded_server(app) as url:
         first, _ = _events(url)
         second, _ = _events(url)
         third = requests.get(f"{url}/v1/events", timeout=10)
@@ -180,5 +151,3 @@ def test_open_streams_beyond_the_limit_are_refused_with_503(redis_client, redis_
             assert time.monotonic() < deadline
             time.sleep(0.2)
         second.close()
-    finally:
-        server.shutdown()

@@ -4,22 +4,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from headline_dedup.service import create_app
+from tests.e2e.conftest import threaded_server
 
 
 @pytest.fixture
 def live(redis_client):
-    app = create_app(Settings(), redis_client)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{server.server_port}", redis_client
-    server.shutdown()
-    t.join(5)
+    with threaded_server(create_app(Settings(), redis_client)) as url:
+        yield url, redis_client
 
 
 def test_same_id_posted_100_times_concurrently_is_stored_once(live):
