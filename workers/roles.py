@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Callable
 
 import redis
 
@@ -75,10 +76,27 @@ class Role:
         self.stopping.set()
 
 
-def run_until_signalled(role: Role) -> None:
-    """Run `role` in this thread until SIGTERM or Ctrl-C."""
-    signal.signal(signal.SIGTERM, lambda *_: role.stop())
+def run_until_signalled(make: Callable[[], Role]) -> None:
+    """Build a role with `make()` and run it in this thread until SIGTERM or Ctrl-C. A Redis that does not answer
+    yet (a restart, a failover) is waited for with a capped backoff, as the role itself would."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    backoff = 0.5
     try:
+        while not stopping.is_set():
+            try:
+                role = make()
+                break
+            except redis.RedisError as exc:
+                log.warning("redis unavailable at start; retrying", error=f"{type(exc).__name__}: {exc}"[:300],
+                            retry_in_s=backoff)
+                stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        else:
+            return
+        signal.signal(signal.SIGTERM, lambda *_: role.stop())
+        if stopping.is_set():
+            return
         role.run()
     except KeyboardInterrupt:
         pass

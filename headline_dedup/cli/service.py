@@ -137,7 +137,7 @@ def _run_role(settings: Settings, make) -> int:
     client, server = connect(settings)
     try:
         tune_gc()
-        run_until_signalled(make(client, settings))
+        run_until_signalled(lambda: make(client, settings))
     finally:
         if server:
             server.stop()

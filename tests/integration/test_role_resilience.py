@@ -110,3 +110,30 @@ def _run(role) -> str | None:
     except Exception as exc:
         return type(exc).__name__
     return None
+
+
+def test_a_worker_started_before_its_redis_waits_for_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import redis
+
+    from headline_dedup.storage.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "r")
+    env = {**os.environ, "REDIS_URL": server.url}
+    worker = subprocess.Popen([sys.executable, "-m", "headline_dedup.workers"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2)
+        assert worker.poll() is None  # still waiting, not dead
+        server.start()
+        client = redis.Redis.from_url(server.url)
+        settings = Settings()
+        ids = submit(client, settings, dev_rows(20))
+        wait_until_decided(client, settings, ids, timeout=30)
+    finally:
+        worker.terminate()
+        assert worker.wait(20) == 0
+        server.stop()

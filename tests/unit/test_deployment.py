@@ -1,6 +1,7 @@
 """The deployment files, checked with the tools that run here (no Docker engine on these machines): the compose
 file against the Compose Specification's JSON schema (vendored in check-jsonschema), and what each service and
 the image must have."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,8 +41,15 @@ def test_the_image_runs_unprivileged_and_copies_no_local_state():
 
 
 def test_the_wheel_installs_service_and_workers_inside_the_projects_package(tmp_path):
+    source = tmp_path / "src"  # a copy: an in-tree build would leave build/ in the checkout
+    for name in ("pyproject.toml", "README.md", "headline_dedup", "service", "workers"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy(ROOT / name, source / name)
     run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                          str(tmp_path), str(ROOT)], capture_output=True, text=True)
+                          str(tmp_path), str(source)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     (wheel,) = tmp_path.glob("headline_dedup-*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
