@@ -10,8 +10,10 @@ from dataclasses import replace
 
 from headline_dedup.clustering import PolicyParams
 from headline_dedup.engine import EngineConfig
+from headline_dedup.errors import InvalidHeadline
 from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import open_input, read_feed
+from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
 from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
 from headline_dedup.pairs import judge_pair, pair_rarity
@@ -34,6 +36,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="earlier headlines (TSV or plain text, --text-column) to learn document frequencies from "
                         "first, as a running service has them; their clusters are not scored")
     p.add_argument("--history-limit", type=int, default=None, help="read at most this many history rows")
+    p.add_argument("--pairs", default=None,
+                   help="editor-judged pairs (TSV row_a, row_b, label SAME|DIFF|UNSURE): pooled precision and "
+                        "recall first, the labels' (silver) figures second")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("evaluate-pairs", help="verifier precision/recall on scored headline pairs (STS style)")
@@ -112,13 +117,27 @@ def cmd_cluster(args, settings: Settings) -> int:
     return 0
 
 
-def _evaluate_once(rows, config, settings, args, history=None):
+def _evaluate_once(rows, config, settings, args, history=None, judged=None):
     engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
-    return {"all": score(labels, gold).as_dict(), "without_largest": without_cluster(labels, gold, big).as_dict(),
-            "largest_cluster": big}
+    out = {"all": score(labels, gold).as_dict(), "without_largest": without_cluster(labels, gold, big).as_dict(),
+           "largest_cluster": big}
+    if judged is not None:
+        keys = _normalized_keys(rows, _normalizer(settings), args.lang)
+        out["judged"] = pooled([r.id for r in rows], labels, judged, keys).as_dict()
+    return out
+
+
+def _normalized_keys(rows, normalizer: Normalizer, lang: str) -> dict[str, str]:
+    keys = {}
+    for r in rows:
+        try:
+            keys[r.id] = normalizer.normalize(r.text, lang).key
+        except InvalidHeadline:
+            pass
+    return keys
 
 
 def cmd_evaluate(args, settings: Settings) -> int:
@@ -131,6 +150,10 @@ def cmd_evaluate(args, settings: Settings) -> int:
         with open_input(args.history) as stream:
             earlier = itertools.islice(read_feed(stream, args.text_column), args.history_limit)
             history = history_frequencies(earlier, _normalizer(settings), args.lang)
+    judged = None
+    if args.pairs:
+        with open_input(args.pairs) as stream:
+            judged = Judgements.read(stream)
     base = _config(args, settings)
     # On a day of news most joins happen while a story is live: the sweep moves the live bar (and the any-age
     # bar with it where the live bar passes it). `evaluate-pairs --sweep` shows the any-age bar alone.
@@ -139,7 +162,7 @@ def cmd_evaluate(args, settings: Settings) -> int:
         policies = [replace(base.policy, live_threshold=t, threshold=max(t, base.policy.threshold))
                     for t in SWEEP]
     results = [{"live_threshold": p.live_threshold, "threshold": p.threshold,
-                **_evaluate_once(rows, replace(base, policy=p), settings, args, history)} for p in policies]
+                **_evaluate_once(rows, replace(base, policy=p), settings, args, history, judged)} for p in policies]
     if args.json:
         json.dump(results if args.sweep else results[0], sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -147,6 +170,9 @@ def cmd_evaluate(args, settings: Settings) -> int:
     print(f"{len(rows)} headlines, {results[0]['all']['true_pairs']} labelled pairs; "
           f"largest labelled cluster {results[0]['largest_cluster']}"
           + (f"; document frequencies of {history[1]:,} earlier headlines first" if history else ""))
+    if judged is not None:
+        _print_judged(results, len(judged.labels))
+        print("silver labels (an aggregator's clusters):")
     print("live_thr  threshold  pair_P  pair_R  pair_F1  b3_P   b3_R   b3_F1  | w/o largest: pair_F1  b3_F1")
     for r in results:
         a, w = r["all"], r["without_largest"]
@@ -155,6 +181,22 @@ def cmd_evaluate(args, settings: Settings) -> int:
               f" {a['bcubed_precision']:.3f}  {a['bcubed_recall']:.3f}  {a['bcubed_f1']:.3f}  |"
               f"              {w['pair_f1']:.3f}  {w['bcubed_f1']:.3f}")
     return 0
+
+
+def _print_judged(results, judged_pairs: int) -> None:
+    first = results[0]["judged"]
+    print(f"editor-judged pairs: {judged_pairs:,} ({first['same_total']:,} SAME once {first['trivial']} trivial "
+          "pairs are left out)")
+    print("live_thr  threshold  precision  recall  F1     SAME  DIFF  UNSURE  unjudged")
+    for r in results:
+        j = r["judged"]
+        print(f"{r['live_threshold']:8.2f}  {r['threshold']:9.2f}  {j['precision']:9.3f}  {j['recall']:6.3f}  "
+              f"{j['f1']:.3f}  {j['same_found']:4d}  {j['diff_made']:4d}  {j['unsure_made']:6d}  {j['unjudged']:8d}")
+    worst = max(r["judged"]["unjudged"] / max(1, r["judged"]["same_found"] + r["judged"]["diff_made"]
+                                               + r["judged"]["unjudged"]) for r in results)
+    if worst > 0.1:
+        print(f"warning: up to {worst:.0%} of the system's pairs were never judged: precision is uncertain until a "
+              "sample of them is judged blind")
 
 
 def cmd_evaluate_pairs(args, settings: Settings) -> int:

@@ -94,3 +94,16 @@ def test_cluster_reads_event_times_in_iso_8601_and_rss_formats(tmp_path, capsys)
     path.write_text(f"row\ttitle\tpublished\n1\t{a}\thier soir\n", encoding="utf-8")
     assert main(["cluster", str(path), "--text-column", "title", "--time-column", "published"]) == 2
     assert "cannot parse time 'hier soir'" in capsys.readouterr().err
+
+
+def test_evaluate_scores_against_editor_judged_pairs_first(tmp_path, capsys):
+    labelled, pairs = tmp_path / "dev.tsv", tmp_path / "judged.tsv"
+    labelled.write_text(LABELLED, encoding="utf-8")
+    pairs.write_text("row_a\trow_b\tlabel\n1\t2\tSAME\n3\t4\tDIFF\n1\t4\tSAME\n", encoding="utf-8")
+    assert main(["evaluate", str(labelled), "--pairs", str(pairs), "--json"]) == 0
+    judged = json.loads(capsys.readouterr().out)["judged"]
+    assert (judged["same_found"], judged["diff_made"], judged["same_total"]) == (1, 0, 2)
+    assert judged["precision"] == 1.0 and judged["recall"] == 0.5
+    assert main(["evaluate", str(labelled), "--pairs", str(pairs)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("editor-judged pairs") < out.index("silver labels")
