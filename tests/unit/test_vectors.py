@@ -1,0 +1,45 @@
+"""The dense candidate index: nearest earlier headlines by vector, within the window."""
+import numpy as np
+
+from headline_dedup.ports import IndexEntry
+from headline_dedup.vectors import DenseIndex, UnionIndex
+
+
+def _unit(*xs):
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _entry(hid, vector, t=0.0):
+    return IndexEntry(hid, None, t, vector)
+
+
+def test_the_k_nearest_earlier_entries_above_the_bar_best_first_including_the_same_batch():
+    index = DenseIndex(dim=3, k=2, min_cosine=0.5)
+    assert index.insert_and_query([_entry("a", _unit(1, 0, 0)), _entry("b", _unit(1, 0.2, 0)),
+                                   _entry("c", _unit(0, 1, 0))]) == [[], ["a"], []]
+    found = index.insert_and_query([_entry("d", _unit(1, 0.1, 0))])
+    assert found == [["b", "a"]]  # c is below the bar; the two nearest, best first
+    assert index.query([_entry("e", _unit(1, 0.1, 0))]) == [["d", "b"]] and len(index) == 4  # query adds nothing
+
+
+def test_entries_leave_the_window_and_the_matrix_grows_and_compacts():
+    index = DenseIndex(dim=2, k=1, window_seconds=10)
+    for t in range(3000):  # past the initial 1,024 rows, with most rows leaving the window
+        angle = (t % 100) * 0.03  # distinct within any window of 11
+        index.insert_and_query([_entry(f"h{t}", _unit(np.cos(angle), np.sin(angle)), float(t))])
+    assert len(index) == 11
+    assert index.query([_entry("q", _unit(np.cos(2.97), np.sin(2.97)), 3000.0)]) == [["h2999"]]
+    assert index.query([_entry("q", _unit(1, 0), 5000.0)]) == [[]]  # everything has left
+
+
+def test_the_union_keeps_band_candidates_first_without_repeats():
+    class Bands:
+        def insert_and_query(self, entries):
+            return [["x", "a"] for _ in entries]
+
+        query = insert_and_query
+
+    dense = DenseIndex(dim=2, k=3)
+    dense.insert_and_query([_entry("a", _unit(1, 0)), _entry("b", _unit(1, 0.1))])
+    assert UnionIndex(Bands(), dense).query([_entry("c", _unit(1, 0.05))]) == [["x", "a", "b"]]
