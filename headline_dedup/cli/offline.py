@@ -16,7 +16,7 @@ from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import open_input, read_feed
 from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
-from headline_dedup.offline import DENSE_K, cluster_rows, history_frequencies, memory_engine
+from headline_dedup.offline import DENSE_K, DENSE_MIN_COSINE, cluster_rows, history_frequencies, memory_engine
 from headline_dedup.pairs import judge_pair, pair_rarity
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import jaccard
@@ -82,6 +82,8 @@ def _input_args(p: argparse.ArgumentParser) -> None:
                         "~36 headlines/s a core) or http (an OpenAI-compatible embeddings server, --encoder-url)")
     p.add_argument("--encoder-url", default=None, help="the embeddings server of --encoder http")
     p.add_argument("--dense-k", type=int, default=DENSE_K, help="nearest earlier headlines by vector")
+    p.add_argument("--dense-min-cosine", type=float, default=DENSE_MIN_COSINE,
+                   help="the least cosine of a vector candidate")
 
 
 def _config(args, settings: Settings) -> EngineConfig:
@@ -117,7 +119,7 @@ def _encoder(args, cached: bool = False):
 
 def cmd_cluster(args, settings: Settings) -> int:
     engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600,
-                           encoder=_encoder(args), dense_k=args.dense_k)
+                           encoder=_encoder(args), dense_k=args.dense_k, dense_min_cosine=args.dense_min_cosine)
     out = sys.stdout
     out.write("id\tcluster_id\n")
     with open_input(args.input) as stream, progress_bar() as bar:
@@ -131,7 +133,7 @@ def cmd_cluster(args, settings: Settings) -> int:
 
 def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoder=None):
     engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history, encoder,
-                           args.dense_k)
+                           args.dense_k, args.dense_min_cosine)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
