@@ -51,7 +51,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        resp = jsonify(error_body(code, exc.description or exc.name))
+        message = exc.description or exc.name
+        if exc.code == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            message = f"the request body is over the limit of {app.config['MAX_CONTENT_LENGTH']:,} bytes"
+        resp = jsonify(error_body(code, message))
         for name, value in exc.get_headers():  # e.g. Allow on 405
             if name.lower() != "content-type":
                 resp.headers[name] = value

@@ -57,7 +57,7 @@ def events():
     after = since
     if after is None:
         after = log.last_id()
-    elif log.trimmed_past(after):
+    elif log.trimmed_past(after, svc.settings.events_maxlen):
         after = log.last_id()
         opening.insert(0, _frame(after, "reset", {"reason": "events after this id were trimmed",
                                                   "resync": "/v1/clusters"}))

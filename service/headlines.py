@@ -38,8 +38,10 @@ def _items() -> tuple[list[HeadlineIn], bool]:
 def _wait_seconds() -> float:
     try:
         wait = float(request.args.get("wait", 0) or 0)
-    except ValueError as exc:
-        raise InvalidRequest("invalid_parameter", "wait is a number of seconds", "wait") from exc
+    except ValueError:
+        wait = -1.0
+    if not 0 <= wait < float("inf"):  # negative, NaN or infinite
+        raise InvalidRequest("invalid_parameter", "wait is a number of seconds, 0 or more", "wait")
     return max(0.0, min(wait, services().settings.max_wait_seconds))
 
 

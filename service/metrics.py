@@ -73,4 +73,4 @@ def install(app: Flask, reader: Reader, hooks: WebhookStore) -> None:
             registry.register(REQUESTS)
             registry.register(LATENCY)
         registry.register(pipeline)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -17,6 +17,7 @@ from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 from headline_dedup.settings import Settings
+from headline_dedup.storage.eventhub import stop_all_hubs
 
 REQUEST_THREADS = 64  # threads kept for ordinary requests beside the event streams
 CLOSING_THREADS = 16
@@ -49,6 +50,12 @@ class ReadTimeoutWorker(ThreadWorker):
             conn.sock.__class__ = self.socket_class
             conn.close = partial(self._close, conn.close)
         super().enqueue_req(conn)
+
+    def handle_exit(self, sig, frame):
+        """SIGTERM: end the open event streams at once (clients reconnect elsewhere with Last-Event-ID) instead
+        of holding the shutdown for the whole graceful timeout."""
+        stop_all_hubs()
+        super().handle_exit(sig, frame)
 
     def _close(self, close, graceful=False):
         if graceful:

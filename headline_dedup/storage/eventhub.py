@@ -60,7 +60,14 @@ class EventHub:
         return self
 
     def stop(self) -> None:
+        """Stop reading; open streams end (a server shutting down need not wait for them)."""
         self._stopping.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
 
     def _run(self) -> None:
         backoff = 0.1
@@ -113,16 +120,16 @@ class EventHub:
         """Wait up to `timeout` seconds for an entry newer than `after`; whether one came."""
         at = id_tuple(after)
         with self._changed:
-            return self._changed.wait_for(lambda: self._last > at, timeout)
+            return self._changed.wait_for(lambda: self._last > at or self._stopping.is_set(), timeout)
 
 
 def follow(hub: EventHub, events: EventLog, after: str, flt: EventFilter, heartbeat_seconds: float,
            batch: int = 100):
-    """Events after `after` that pass `flt`, forever; None whenever `heartbeat_seconds` pass without anything
-    sent (the caller's heartbeat), also while Redis is unreachable. Entries come from the hub's memory, or
+    """Events after `after` that pass `flt`, until the hub stops; None whenever `heartbeat_seconds` pass without
+    anything sent (the caller's heartbeat), also while Redis is unreachable. Entries come from the hub's memory, or
     from Redis (without blocking) for a subscriber that is behind it."""
     last_sent = time.monotonic()
-    while True:
+    while not hub.stopped:
         try:
             found = hub.after(after, batch)
             if found is None:

@@ -72,13 +72,17 @@ class EventLog:
         last = self.client.xrevrange(self.keys.events, count=1)
         return as_text(last[0][0]) if last else "0-0"
 
-    def trimmed_past(self, after: str) -> bool:
-        """Whether entries following `after` may have been trimmed away (the oldest kept entry is newer): a
-        subscriber resuming there must resync. "0-0" asks for whatever is kept and never needs it."""
+    def trimmed_past(self, after: str, maxlen: int) -> bool:
+        """Whether entries following `after` may have been trimmed away: the oldest kept entry is newer, and the
+        stream has reached `maxlen` (the events stream is only ever trimmed to it, and approximate trimming never
+        leaves fewer entries). A subscriber resuming there must resync. "0-0" asks for whatever is kept."""
         if id_tuple(after) == (0, 0):
             return False
-        first = self.client.xrange(self.keys.events, count=1)
-        return bool(first) and id_tuple(as_text(first[0][0])) > id_tuple(after)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xrange(self.keys.events, count=1)
+        pipe.xlen(self.keys.events)
+        first, length = pipe.execute()
+        return bool(first) and length >= maxlen and id_tuple(as_text(first[0][0])) > id_tuple(after)
 
     def read(self, after: str, count: int, block_ms: int | None) -> list[Event]:
         """Up to `count` entries after `after`, waiting up to `block_ms` (None: do not wait)."""

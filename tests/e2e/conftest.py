@@ -22,10 +22,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServerUrl(str):
+    """A server's base URL that also carries its process."""
+
+    def __new__(cls, url: str, process: subprocess.Popen):
+        self = super().__new__(cls, url)
+        self.process = process
+        return self
+
+
 @contextmanager
 def api_process(redis_url: str, workdir: Path, *args: str, **settings: str):
     """`headline-dedup api ARGS` (gunicorn gthread) in its own process on `redis_url`, with `settings` as
-    HEADLINE_DEDUP_<NAME> variables; yields its base URL."""
+    HEADLINE_DEDUP_<NAME> variables; yields its base URL (with the process as `url.process`)."""
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_url, "HEADLINE_DEDUP_AUTH_DISABLED": "true",
            "HEADLINE_DEDUP_PORT": str(port), "XDG_RUNTIME_DIR": str(workdir),  # gunicorn's control socket there
@@ -38,7 +47,7 @@ def api_process(redis_url: str, workdir: Path, *args: str, **settings: str):
     try:
         if not wait_until_answers(f"{url}/healthz", 60, lambda: proc.poll() is None):
             pytest.fail(f"headline-dedup api did not start:\n{log.read_text(errors='replace')[-2000:]}")
-        yield url
+        yield ServerUrl(url, proc)
     finally:
         proc.terminate()
         try:

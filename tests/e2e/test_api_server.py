@@ -42,3 +42,14 @@ def test_the_default_server_keeps_threads_for_requests_beside_the_streams():
 def test_500_idle_streams_leave_posts_and_readiness_alone(redis_server, tmp_path):
     with api_process(redis_server.url, tmp_path) as url:  # default settings
         open_streams_then_post(url, 500, 20)
+
+
+def test_sigterm_ends_open_event_streams_cleanly_instead_of_cutting_them(redis_server, tmp_path):
+    with api_process(redis_server.url, tmp_path) as url:
+        with requests.get(f"{url}/v1/events", stream=True, timeout=(5, 60)) as resp:
+            lines = resp.iter_lines(decode_unicode=True)
+            assert next(lines).startswith("retry:")
+            url.process.terminate()  # SIGTERM, as serve or an orchestrator stops the API
+            rest = list(lines)  # the response ends as a response (a cut one raises ChunkedEncodingError)
+        assert ": heartbeat" not in rest  # it ended at once, not after the next heartbeat
+        assert url.process.wait(30) == 0

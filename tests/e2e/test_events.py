@@ -18,7 +18,9 @@ SETTINGS = Settings(worker_block_ms=50, sse_heartbeat_seconds=0.5)
 
 @pytest.fixture
 def live(redis_client, redis_server):
-    with threaded_server(create_app(SETTINGS, redis.Redis.from_url(redis_server.url))) as url:
+    # The service's pool size (a concurrent burst of 200 openings needs more than redis-py's default pool).
+    client = redis.Redis.from_url(redis_server.url, max_connections=SETTINGS.redis_max_connections)
+    with threaded_server(create_app(SETTINGS, client)) as url:
         yield url, redis_client
 
 
@@ -94,16 +96,27 @@ def test_200_concurrent_subscribers_each_receive_every_event(live):
     assert all(got == expected for got in results.values())
 
 
-def test_resuming_from_a_trimmed_id_gets_a_reset(live):
-    url, client = live
+def test_resuming_from_a_trimmed_id_gets_a_reset(redis_client, redis_server):
     keys = Keys()
-    for i in range(10):
-        client.xadd(keys.events, {"type": "cluster.created", "data": "{}"}, id=f"{1000 + i}-0")
-    client.xtrim(keys.events, maxlen=5, approximate=False)
-    resp, stream = _events(url, headers={"Last-Event-ID": "1001-0"})
-    first = next(stream)
+    for i in range(1100):
+        redis_client.xadd(keys.events, {"type": "cluster.created", "data": "{}"}, id=f"{1000 + i}-0")
+    redis_client.xtrim(keys.events, maxlen=1000, approximate=False)  # as the workers' MAXLEN ~ trims it
+    app = create_app(Settings(events_maxlen=1000), redis.Redis.from_url(redis_server.url))
+    with threaded_server(app) as url:
+        resp, stream = _events(url, headers={"Last-Event-ID": "1050-0"})
+        first = next(stream)
+        resp.close()
+    assert first.event == "reset" and first.data["resync"] == "/v1/clusters" and first.id == "2099-0"
+
+
+def test_resuming_before_the_first_event_of_an_untrimmed_stream_replays_it_all(live):
+    url, client = live
+    for i in range(3):
+        client.xadd(Keys().events, {"type": "cluster.created", "data": "{}"}, id=f"{1000 + i}-0")
+    resp, stream = _events(url, params={"since": "1-0"})
+    got = [e for _, e in zip(range(4), stream)]
     resp.close()
-    assert first.event == "reset" and first.data["resync"] == "/v1/clusters" and first.id == "1009-0"
+    assert [e.id for e in got if e.id] == ["1000-0", "1001-0", "1002-0"]  # no reset: nothing was trimmed
 
 
 def test_filters_and_heartbeat(live):
