@@ -178,3 +178,10 @@ def test_a_chunked_webhook_body_over_the_limit_is_413(http):
     body = json.dumps({"url": "https://example.org/h", "types": ["cluster.created"] * 200_000}).encode()
     r = _post_chunked(http, body, "application/json", "/v1/webhooks")
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+@pytest.mark.parametrize("wait", ["-1", "nan", "inf", "abc"])
+def test_a_wait_that_is_no_duration_is_400_naming_it(http, redis_client, wait):
+    r = http.post(f"/v1/headlines?wait={wait}", json={"text": "Zone euro: la croissance cale"})
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "wait"
+    assert _stored(redis_client) == 0
