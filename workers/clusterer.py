@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter, defaultdict
 import socket
 import threading
 import time
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 
 import redis
-from redis.exceptions import LockNotOwnedError
+from redis.exceptions import LockError, LockNotOwnedError
 
 from headline_dedup.engine import Engine
 from headline_dedup.logs import get_logger
@@ -34,6 +35,7 @@ from headline_dedup.storage.store import RedisStore, as_text
 from headline_dedup.workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
+RELEASE_IF_OURS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 
 def ensure_group(client: redis.Redis, keys: Keys) -> None:
@@ -57,6 +59,8 @@ class Clusterer(Role):
         self._next_expiry = 0.0
         self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
         self._chunk = settings.worker_batch  # messages decided per commit; halved when a commit loses the lock
+        self._unreleased: bytes | None = None  # the token of a lock whose release failed
+        self._release_if_ours = client.register_script(RELEASE_IF_OURS)
         ensure_group(client, self.keys)
 
     def step(self) -> None:
@@ -80,10 +84,28 @@ class Clusterer(Role):
         if time.monotonic() >= self._next_expiry:
             self.expire_clusters()
 
+    @contextmanager
     def _lock(self):
-        """The clustering lock: one batch is decided at a time, whatever the number of workers."""
+        """The clustering lock: one batch is decided at a time, whatever the number of workers. A lock this
+        worker could not release (Redis went away under it) is released as soon as Redis answers again, rather
+        than left to block every worker, this one included, until its TTL runs out."""
+        if self._unreleased is not None:
+            self._release_if_ours(keys=[self.keys.lock], args=[self._unreleased])
+            self._unreleased = None
         ttl = self.settings.lock_ttl_ms / 1000
-        return self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3)
+        lock = self.client.lock(self.keys.lock, timeout=ttl, blocking_timeout=ttl * 3)
+        if not lock.acquire():
+            raise LockError("the clustering lock stayed taken")
+        try:
+            yield lock
+        finally:
+            token = lock.local.token
+            try:
+                lock.release()
+            except LockNotOwnedError:
+                pass  # it expired: nothing to release
+            except redis.RedisError:
+                self._unreleased = token
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the

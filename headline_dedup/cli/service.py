@@ -60,14 +60,16 @@ def connect(settings: Settings):
     """A Redis client for REDIS_URL, or for a freshly started bundled redis-server (returned too)."""
     import redis
 
+    from headline_dedup.storage.client import redis_client
     from headline_dedup.storage.embedded import EmbeddedRedis
 
-    pool = {"max_connections": settings.redis_max_connections, "socket_timeout": settings.redis_socket_timeout,
-            "socket_connect_timeout": 5, "health_check_interval": 30}
+    def client(url: str) -> redis.Redis:
+        return redis_client(url, settings.redis_max_connections, settings.redis_socket_timeout)
+
     if settings.redis_url:
-        return redis.Redis.from_url(settings.redis_url, **pool), None
+        return client(settings.redis_url), None
     server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
-    return redis.Redis.from_url(server.url, **pool), server
+    return client(server.url), server
 
 
 def cmd_healthcheck(args, settings: Settings) -> int:
@@ -77,12 +79,13 @@ def cmd_healthcheck(args, settings: Settings) -> int:
 
     import redis
 
+    from headline_dedup.storage.client import redis_client
     from headline_dedup.storage.embedded import EmbeddedRedis
     from headline_dedup.storage.heartbeats import Heartbeats
     from headline_dedup.storage.keys import Keys
 
     url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    client = redis_client(url, max_connections=2, socket_timeout=5, retries=0)
     try:
         fresh = Heartbeats(client, Keys(settings.key_prefix, settings.namespace), settings.heartbeat_ttl).fresh()
     except redis.RedisError as exc:

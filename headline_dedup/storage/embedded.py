@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from headline_dedup.errors import ConfigurationError, StorageUnavailable
+from headline_dedup.storage.client import redis_client
 
 
 def redis_server_binary() -> Path:
@@ -72,7 +73,7 @@ class EmbeddedRedis:
         """The pid of a redis-server already answering on this data directory's socket, if any."""
         if not self.socket.exists():
             return None
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1)
+        client = redis_client(f"unix://{self.socket}", max_connections=1, socket_timeout=2, retries=0)
         try:
             return int(client.info("server")["process_id"])
         except redis.RedisError:
@@ -99,7 +100,7 @@ class EmbeddedRedis:
                                         stderr=subprocess.PIPE, start_new_session=True,
                                         preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
-        client = redis.Redis.from_url(self.url)
+        client = redis_client(self.url, max_connections=1, socket_timeout=2, retries=0)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""

@@ -164,3 +164,12 @@ def test_open_streams_beyond_the_limit_are_refused_with_503(redis_client, redis_
             assert time.monotonic() < deadline
             time.sleep(0.2)
         second.close()
+
+
+@pytest.mark.parametrize("since", ["18446744073709551616-0", "1-18446744073709551616", "abc", "1-2-3"])
+def test_a_resume_id_that_is_no_stream_id_is_400(live, since):
+    url, _ = live
+    r = requests.get(f"{url}/v1/events", params={"since": since}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["field"] == "since"
+    r = requests.get(f"{url}/v1/events", headers={"Last-Event-ID": since}, timeout=10)
+    assert r.status_code == 400

@@ -75,3 +75,20 @@ def test_the_ingest_command_posts_ids_and_times_only_from_their_columns(live, tm
     assert main(["ingest", str(timed), "--url", url, "--time-column", "pubDate"]) == 0
     record = client.hgetall(Keys().headline("4"))
     assert record[b"client_id"] == b"w-1" and record[b"published_at"] == b"2025-01-30T09:00:00+00:00"
+
+
+def test_the_ingest_command_defaults_to_the_configured_port_and_says_in_one_line_when_nothing_answers(
+        live, tmp_path, monkeypatch, capsys):
+    from headline_dedup.cli.main import main
+
+    url, client = live
+    feed = tmp_path / "feed.txt"
+    feed.write_text("Zone euro: la croissance cale\n", encoding="utf-8")
+    monkeypatch.setenv("HEADLINE_DEDUP_PORT", url.rsplit(":", 1)[1])
+    assert main(["ingest", str(feed)]) == 0 and int(client.get(Keys().seq)) == 1
+    monkeypatch.setenv("HEADLINE_DEDUP_PORT", "1")  # nothing listens there
+    capsys.readouterr()  # the in-process server's request log so far
+    assert main(["ingest", str(feed)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["headline-dedup: service_unreachable: no headline-dedup service answers at "
+                   "http://127.0.0.1:1 (start one with `headline-dedup serve`, or pass --url)"]
