@@ -192,7 +192,8 @@ def run_ceiling(size: int, out_dir: Path) -> Path:
 
 
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
-              "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability, "ceiling": run_ceiling}
+              "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability,
+              "ceiling": run_ceiling}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,8 @@ from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
 from headline_dedup.storage.webhooks import WebhookStore
-from headline_dedup.service import (auth, clusters, context, errors, events, headlines, health, metrics, ratelimit, requestlog,
-                     webhooks)
+from headline_dedup.service import (auth, clusters, context, errors, events, headlines, health, metrics, ratelimit,
+                                    requestlog, webhooks)
 from headline_dedup.service.openapi import openapi_document, spec
 
 

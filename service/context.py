@@ -11,7 +11,6 @@ from headline_dedup.engine import Engine
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.eventhub import EventHub
-from headline_dedup.storage.events import EventLog
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
@@ -47,7 +46,7 @@ def build(settings: Settings, client: redis.Redis) -> Services:
     keys = Keys(settings.key_prefix, settings.namespace)
     return Services(settings, client, keys,
                     Ingestor(client, keys, settings.retention_days * 86400, settings.max_backlog),
-                    Reader(client, keys), EventHub(client, EventLog(client, keys)),
+                    Reader(client, keys), EventHub(client, keys),
                     threading.BoundedSemaphore(settings.max_event_streams))
 
 

@@ -31,10 +31,9 @@ def readyz():
     svc = services()
     svc.client.ping()
     fresh = Heartbeats(svc.client, svc.keys, svc.settings.heartbeat_ttl).fresh()
-    stats = svc.reader.stats()
     workers = len(fresh["clusterer"])
     ready = workers > 0
     body = {"status": "ready" if ready else "not_ready", "redis": "ok", "workers": workers,
-            "dispatchers": len(fresh["dispatcher"]), "backlog": stats["backlog"],
+            "dispatchers": len(fresh["dispatcher"]), "backlog": svc.ingestor.backlog(),
             "oldest_queued_seconds": round(svc.reader.ingest_lag(), 3)}
     return jsonify(body), 200 if ready else 503

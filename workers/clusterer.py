@@ -28,10 +28,9 @@ from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.deadletters import stage_dead_letter
-from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
-from headline_dedup.storage.store import RedisStore, as_text
+from headline_dedup.storage.store import Fence, RedisStore, as_text, fenced_pipeline
 from headline_dedup.workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
@@ -71,16 +70,15 @@ class Clusterer(Role):
                 self.handle(self._held, lock)
         reclaimed = self._reclaim()
         if reclaimed:
-            self._held = reclaimed
             with self._lock() as lock:
                 self.handle(reclaimed, lock)
         elif self._new_entries_waiting():
             # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
             # number of workers gives the clusters one worker gives.
             with self._lock() as lock:
-                self._held = self._read()
-                if self._held:
-                    self.handle(self._held, lock)
+                messages = self._read()
+                if messages:
+                    self.handle(messages, lock)
         if time.monotonic() >= self._next_expiry:
             self.expire_clusters()
 
@@ -206,7 +204,6 @@ class Clusterer(Role):
             log.exception("batch failed; retrying its messages one by one", messages=len(todo))
             for item in todo:
                 lock.reacquire()  # a fresh lifetime for each message: the batch may be long to go through
-                self.store.fence = Fence.of(lock)
                 try:
                     self._decide([item])
                 except Exception as exc:

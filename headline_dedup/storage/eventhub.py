@@ -18,6 +18,7 @@ import redis
 
 from headline_dedup.logs import get_logger
 from headline_dedup.storage.events import Event, EventFilter, EventLog, id_tuple
+from headline_dedup.storage.keys import Keys
 
 log = get_logger("headline_dedup.events")
 _HUBS: "weakref.WeakSet[EventHub]" = weakref.WeakSet()
@@ -31,7 +32,7 @@ def stop_all_hubs() -> None:
 
 
 class EventHub:
-    def __init__(self, client: redis.Redis, log_: EventLog, capacity: int = 5000, block_ms: int = 1000):
+    def __init__(self, client: redis.Redis, keys: Keys, capacity: int = 5000, block_ms: int = 1000):
         """`client` is the process's client: the hub opens one connection of its own from its settings."""
         kwargs = dict(client.connection_pool.connection_kwargs)
         timeout = kwargs.get("socket_timeout", getattr(redis.connection, "DEFAULT_SOCKET_TIMEOUT", None))
@@ -39,7 +40,7 @@ class EventHub:
         self.block_ms = int(min(block_ms, timeout * 500)) if timeout else block_ms
         pool = client.connection_pool.__class__(connection_class=client.connection_pool.connection_class,
                                                 max_connections=2, **kwargs)
-        self.log = EventLog(redis.Redis(connection_pool=pool), log_.keys)
+        self.log = EventLog(redis.Redis(connection_pool=pool), keys)
         self.capacity = capacity
         self._ring: deque[Event] = deque()
         self._ids: deque[tuple[int, int]] = deque()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import redis
+from redis.exceptions import LockNotOwnedError
 import xxhash
 
 from headline_dedup.clustering import ClusterProfile
 from headline_dedup.ports import BatchOutcome, Snapshot
-from headline_dedup.storage.fencing import Fence, fenced_pipeline
 from headline_dedup.storage.keys import Keys
 
 
@@ -29,12 +31,43 @@ def exact_field(key: str) -> str:
     return xxhash.xxh64_hexdigest(key.encode())
 
 
+@dataclass(frozen=True)
+class Fence:
+    """The clustering lock a commit must still hold. A worker whose batch outlived the lock's TTL must not write
+    its decisions over those of the worker that took the lock next."""
+
+    key: str
+    token: str
+
+    @classmethod
+    def of(cls, lock: redis.lock.Lock) -> "Fence":
+        """The fence of a lock held by this thread."""
+        token = lock.local.token
+        if token is None:
+            raise LockNotOwnedError("the clustering lock is not held")
+        return cls(lock.name, as_text(token))
+
+
+@contextmanager
+def fenced_pipeline(client: redis.Redis, fence: Fence | None) -> Iterator[redis.client.Pipeline]:
+    """A transaction pipeline; with `fence`, the lock key is WATCHed and its token compared before MULTI, so
+    nothing is written if the lock expired or changed hands before EXEC (`LockNotOwnedError` or `WatchError`,
+    both retried by the role). The caller queues its commands in the block, then calls `execute()`."""
+    with client.pipeline(transaction=True) as pipe:
+        if fence is not None:
+            pipe.watch(fence.key)
+            if as_text(pipe.get(fence.key)) != fence.token:
+                raise LockNotOwnedError("the clustering lock expired or changed hands before the commit")
+            pipe.multi()
+        yield pipe
+
+
 class RedisStore:
     def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None,
                  record_ttl: float = 0):
         """`extra_writes(pipe, outcome)` adds the caller's writes (events, acks) to the commit transaction;
         `record_ttl` is the headline records' retention in seconds (0: they do not expire). While `fence` is
-        set, a commit is applied only if that lock is still held (see `fencing`)."""
+        set, a commit is applied only if that lock is still held (`fenced_pipeline`)."""
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
         self.fence: Fence | None = None
         self.record_ttl = int(record_ttl)

@@ -15,7 +15,7 @@ def _add(client, n, start=0):
 
 def test_subscribers_inside_and_behind_the_hubs_memory_get_every_event_once_in_order(redis_client):
     log = EventLog(redis_client, Keys())
-    hub = EventHub(redis_client, log, capacity=10, block_ms=100).start()
+    hub = EventHub(redis_client, Keys(), capacity=10, block_ms=100).start()
     try:
         deadline = time.monotonic() + 5
         while hub.after("0-0") is None and time.monotonic() < deadline:  # started: it remembers from now on
@@ -45,7 +45,7 @@ def test_subscribers_inside_and_behind_the_hubs_memory_get_every_event_once_in_o
 
 def test_a_stopped_hub_ends_its_streams(redis_client):
     log = EventLog(redis_client, Keys())
-    hub = EventHub(redis_client, log, block_ms=100).start()
+    hub = EventHub(redis_client, Keys(), block_ms=100).start()
     ended = threading.Event()
 
     def read():
