@@ -19,7 +19,8 @@ def requires(scope: str) -> Callable:
     return mark
 
 
-def _bearer() -> str | None:
+def bearer_token() -> str | None:
+    """The request's bearer token, if it sends one."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -35,4 +36,4 @@ def install(app: Flask, keyring: KeyRing | None) -> None:
         view = current_app.view_functions.get(request.endpoint or "")
         scope = getattr(view, "required_scope", None)
         if ring is not None and scope is not None:
-            g.api_key = ring.authorize(_bearer(), scope).name
+            g.api_key = ring.authorize(bearer_token(), scope).name

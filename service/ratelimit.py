@@ -11,14 +11,14 @@ from flask_limiter import HeaderNames, Limiter
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from headline_dedup.service.auth import EXTENSION as AUTH
-from headline_dedup.service.auth import _bearer
+from headline_dedup.service.auth import bearer_token
 
 LIMITER_RETRY_AFTER = "X-RateLimit-Retry-After"  # where the limiter puts its Retry-After (see _retry_after)
 
 
 def _client() -> str:
     ring = current_app.extensions.get(AUTH)
-    key = ring.find(_bearer()) if ring is not None else None
+    key = ring.find(bearer_token()) if ring is not None else None
     return f"key:{key.name}" if key else "addr:" + (request.remote_addr or "-")
 
 
