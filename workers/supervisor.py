@@ -111,7 +111,7 @@ class Supervisor:
                         child.failures = 0
                     continue
                 child.failures = child.failures + 1 if now - child.started_at < self.min_uptime else 1
-                delay = min(self.max_backoff, 0.5 * 2 ** (child.failures - 1))
+                delay = self._delay(child.failures)
                 log.error("process died; restarting", process=child.name, exit_code=code,
                           consecutive_failures=child.failures, restart_in_s=delay)
                 if child.failures >= self.max_failures:
@@ -124,12 +124,16 @@ class Supervisor:
                     self._start(child)
                 except Exception as exc:  # e.g. Redis did not come up: count it as a death, try again later
                     child.failures += 1
-                    child.next_start = now + min(self.max_backoff, 0.5 * 2 ** child.failures)
+                    child.next_start = now + self._delay(child.failures + 1)
                     log.error("restart failed", process=child.name, error=f"{type(exc).__name__}: {exc}")
                     if child.failures >= self.max_failures:
                         raise GaveUp(f"{child.name} could not be restarted: {exc}") from exc
                     continue
                 self.on_restart(child)
+
+    def _delay(self, failures: int) -> float:
+        """Seconds before the next start after `failures` deaths in a row: 0.5, 1, 2... up to `max_backoff`."""
+        return min(self.max_backoff, 0.5 * 2 ** (failures - 1))
 
     def _hung(self, child: Child, now: float) -> bool:
         """Probe a running child now and then (after a grace period from its start)."""
