@@ -17,25 +17,32 @@ def test_a_clusterer_waits_out_redis_refusing_writes_and_says_so_meanwhile(redis
     first = submit(redis_client, settings, dev_rows(50))
     with running_workers(redis_client, settings, 1) as (worker,):
         wait_until_decided(redis_client, settings, first)
+        _wait_for(lambda: beats.fresh()["clusterer"])  # it beats once its step is over
         assert beats.fresh()["clusterer"] == [worker.name]
         used = int(redis_client.info("memory")["used_memory"])
-        later = submit(redis_client, settings, dev_rows(100)[50:])  # acknowledged, then Redis refuses writes
+        # Acknowledged, then Redis refuses writes; the test holds the clustering lock meanwhile, so that the
+        # worker cannot take them before the refusal starts.
+        redis_client.set(Keys().lock, "held by the test", px=30_000)
+        later = submit(redis_client, settings, dev_rows(100)[50:])
         redis_client.config_set("maxmemory", str(used // 2))
+        redis_client.delete(Keys().lock)  # a deletion is allowed past maxmemory
         try:
-            deadline = time.monotonic() + 10
-            while beats.fresh()["clusterer"] and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _wait_for(lambda: not beats.fresh()["clusterer"])
             assert beats.fresh()["clusterer"] == []  # not working, and it shows
             assert all(h["status"] == "queued" for h in statuses(redis_client, settings, later))
         finally:
             redis_client.config_set("maxmemory", "0")
         wait_until_decided(redis_client, settings, later, timeout=30)  # the same thread, no restart
-        deadline = time.monotonic() + 10
-        while not beats.fresh()["clusterer"] and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for(lambda: beats.fresh()["clusterer"])
         assert beats.fresh()["clusterer"] == [worker.name]
         assert worker.stopping.is_set() is False
     assert redis_client.xlen(Keys().dead) == 0  # a fault is not the messages' fault
+
+
+def _wait_for(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_oom_inside_a_script_is_a_transient_fault():
