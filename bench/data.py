@@ -6,7 +6,7 @@ import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
-from headline_dedup.feeds import parse_time
+from headline_dedup.feeds import parse_time, read_feed
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SCRAPE = SHARED / "fr-headlines-scrape" / "all_headlines.tsv.gz"
@@ -50,6 +50,10 @@ def dev() -> list[Row]:
 
 
 def seed(path: Path = SEED) -> list[str]:
-    """The seed feed's headlines: its lines that start with "- ", in order."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [line[2:] for line in lines if line.startswith("- ")]
+    """The seed feed's headlines, in order: its "- " list, read as `headline-dedup` reads the file (the article
+    after the list, with its "- ... -" sub-heads, is not among them)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(read_feed(f))
+    if not any(r.body for r in rows):
+        raise SystemExit(f"{path} is not read as a list of headlines followed by an article")
+    return [r.text for r in rows if r.body is None]
