@@ -15,13 +15,15 @@ from headline_dedup.clustering import ClusterProfile, Decision
 
 @dataclass(frozen=True)
 class Headline:
-    """One input headline. `timestamp` (seconds since the epoch) drives the sliding window."""
+    """One input headline. `timestamp` (seconds since the epoch) drives the sliding window; `lead` is the first
+    sentence of the article's body when the headline came with one (`leads.lead_sentence`)."""
 
     id: str
     text: str
     lang: str = "fr"
     source: str | None = None
     timestamp: float = 0.0
+    lead: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class IndexEntry:
     signature: LeanMinHash
     timestamp: float
     vector: Any = None  # a unit sentence vector (numpy) when the engine has an encoder
+    words: tuple[int, ...] = ()  # word-vector rows of its content words (word-vector candidates only)
 
 
 @dataclass

@@ -219,8 +219,10 @@ class Clusterer(Role):
 
     def _decide(self, todo) -> None:
         # Event time: the publication time when the API found it plausible, else the arrival time.
+        # The lead sentence of the body (computed at ingest: the stream carries it, not the body).
         headlines = [Headline(f["id"], f["text"], f.get("lang") or "fr", f.get("source") or None,
-                              float(f.get("event_at") or f.get("received_at") or 0)) for f, _ in todo]
+                              float(f.get("event_at") or f.get("received_at") or 0), f.get("lead") or None)
+                     for f, _ in todo]
         by_id = {f["id"]: f for f, _ in todo}
         entry_ids = [mid for _, mid in todo]
 

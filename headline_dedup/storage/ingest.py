@@ -14,6 +14,7 @@ import redis
 
 from headline_dedup.errors import Conflict, InvalidRequest, Overloaded
 from headline_dedup.feeds import parse_time
+from headline_dedup.leads import lead_sentence
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
@@ -64,10 +65,11 @@ class Ingestor:
     def submit(self, items: Sequence[dict], request_id: str = "") -> list[Accepted]:
         """Store and queue `items` (dicts with `text` and optional `id`, `source`, `url`, `lang`,
         `published_at`, `body`, and `api_key`: the name of the key that posted it), in order, tagged with the
-        `request_id` that brought them; all of them or none. A batch is accepted only if the backlog (the
-        ingest stream's length) is at most `max_backlog` after it: else `Overloaded`, or `InvalidRequest` when
-        its new headlines alone are more than that. Raises `Conflict` when an item's client id was already used
-        (by the same key) for another text."""
+        `request_id` that brought them; all of them or none. The queued message carries the lead sentence of
+        the body (`lead`) for the worker. A batch is accepted only if the backlog (the ingest stream's length)
+        is at most `max_backlog` after it: else `Overloaded`, or `InvalidRequest` when its new headlines alone
+        are more than that. Raises `Conflict` when an item's client id was already used (by the same key) for
+        another text."""
         k, now = self.keys, time.time()
         idem = [k.idem(idempotency_key(i.get("id"), i.get("source"), i["text"], i.get("api_key"))) for i in items]
         docs = []
@@ -77,6 +79,9 @@ class Ingestor:
             at = event_time(i.get("published_at"), now, self.retention_seconds)
             if at is not None:
                 doc["event_at"] = repr(at)
+            lead = lead_sentence(i.get("body"))
+            if lead:  # the worker's Headline.lead: queued with the text, so the worker never reads the body
+                doc["lead"] = lead
             docs.append(json.dumps(doc))
         result = self._script(keys=[k.seq, k.ingest, *idem],
                               args=[self.retention_seconds, len(items), k.tag, now, request_id, self.max_backlog,

@@ -68,6 +68,10 @@ for i = 1, count do
       message[#message + 1] = 'event_at'
       message[#message + 1] = item.event_at
     end
+    if type(item.lead) == 'string' then  -- the body's lead sentence (see ingest.py): the worker's Headline.lead
+      message[#message + 1] = 'lead'
+      message[#message + 1] = item.lead
+    end
     redis.call('XADD', KEYS[2], '*', unpack(message))
     out[i] = {id, 1}
   end
