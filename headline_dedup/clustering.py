@@ -85,13 +85,14 @@ class Decision:
 
     headline_id: str
     cluster_id: str | None
-    reason: str  # new | exact | similar | live | core | too_short | empty
+    reason: str  # new | exact | similar | live | core | semantic | too_short | empty
     score: float = 0.0
     created: bool = False
     representative_changed: bool = False
     match: Match | None = None
     runner_up: tuple[str, float] | None = None
     cluster_size: int = 0  # the cluster's size once this headline is in it
+    semantic: float | None = None  # the semantic judge's cosine, when it made the decision
 
 
 def profile_coverage(tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity) -> float:
@@ -132,6 +133,11 @@ class Policy:
                 and len(m.core_shared) >= p.core_min_tokens and m.core_rarity >= p.core_min_rarity):
             return "core"
         return None
+
+    def match(self, tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity, kicker: Sequence[str] = ()) -> Match:
+        """The full lexical comparison of a headline with one cluster (no early exit)."""
+        return match_profile(tokens, profile.counts, profile.size, rarity, 0.0, kicker,
+                             profile.representative_kicker_tokens)
 
     def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,
              kicker: Sequence[str] = (), now: float = 0.0):

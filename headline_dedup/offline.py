@@ -1,6 +1,7 @@
 """Clustering a whole feed in one process: the engine with the in-memory adapters."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from headline_dedup.clustering import Decision
@@ -12,28 +13,54 @@ from headline_dedup.memory import MemoryIndex, MemoryStore
 from headline_dedup.normalize import Normalizer
 from headline_dedup.ports import Headline
 from headline_dedup.signatures import Signer
-from headline_dedup.vectors import DenseIndex, Encoder, UnionIndex
+from headline_dedup.semantic import JudgeParams, MemoryVectors, SemanticJudge
+from headline_dedup.vectors import DenseIndex, DenseSearch, Encoder
+from headline_dedup.wordvectors import WordVectorEncoder
 from headline_dedup.weights import document_frequencies
 
 DEFAULT_WINDOW_SECONDS = 72 * 3600
-DENSE_K = 5
-# e5's cosines all sit near 0.8; on the editor-judged dev pairs, nearest neighbours below 0.92 added mostly other
-# stories (read blind: 16 SAME, 25 DIFF of the 47 new pairs without a floor; 2 SAME, 0 DIFF at 0.92).
-DENSE_MIN_COSINE = 0.92
+
+
+@dataclass(frozen=True)
+class DenseParams:
+    """How many neighbours by meaning become candidates, and how close they must be."""
+
+    k: int
+    min_cosine: float
+    min_alignment: float | None = None  # word vectors without a judge: the words must agree this well
+
+
+def dense_params(encoder: Encoder, judged: bool) -> DenseParams:
+    """Measured on the editor-judged dev pairs (bench/results/quality.md). Word vectors: the 10 nearest; without a
+    judge only those whose words align at 0.65 or more (below, the lexical rules join other stories). e5 without a
+    judge: the 5 nearest at cosine 0.92 or more (below 0.92, read blind: 16 SAME, 25 DIFF of 47 new pairs)."""
+    if isinstance(encoder, WordVectorEncoder):
+        return DenseParams(10, 0.5, None if judged else 0.65)
+    return DenseParams(5, 0.0 if judged else 0.92)
 
 
 def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | None = None,
                   window_seconds: float = DEFAULT_WINDOW_SECONDS,
-                  history: tuple[dict[str, int], int] | None = None, encoder: Encoder | None = None,
-                  dense_k: int = DENSE_K, dense_min_cosine: float = DENSE_MIN_COSINE) -> Engine:
+                  history: tuple[dict[str, int], int] | None = None, candidates: Encoder | None = None,
+                  judge: Encoder | None = None, dense: DenseParams | None = None,
+                  judge_params: JudgeParams | None = None) -> Engine:
     """The engine on in-memory adapters; `history` is (df, total) learned beforehand (`history_frequencies`);
-    with `encoder`, the `dense_k` nearest earlier headlines by vector (cosine at least `dense_min_cosine`) are
-    candidates too."""
+    `candidates`: an encoder whose nearest earlier headlines are candidates too (`dense`, by default
+    `dense_params`); `judge`: the semantic verifier tier's encoder (`semantic`)."""
     config = config or EngineConfig()
     index = MemoryIndex(Signer(config.signature), window_seconds=window_seconds)
-    if encoder is not None:
-        index = UnionIndex(index, DenseIndex(encoder.dim, dense_k, dense_min_cosine, window_seconds))
-    return Engine(index, MemoryStore(*(history or ())), config, normalizer, encoder=encoder)
+    search = None
+    if candidates is not None:
+        p = dense or dense_params(candidates, judge is not None)
+        agree = None
+        if p.min_alignment is not None:
+            align, floor = candidates.alignment, p.min_alignment
+            agree = lambda a, b: align(a, b) >= floor  # noqa: E731
+        search = DenseSearch(candidates, DenseIndex(candidates.dim, p.k, p.min_cosine, window_seconds, agree))
+    semantic = None
+    if judge is not None:
+        semantic = SemanticJudge(MemoryVectors(judge), judge_params)
+    return Engine(index, MemoryStore(*(history or ())), config, normalizer, dense=search, judge=semantic)
 
 
 def history_frequencies(rows: Iterable[FeedRow], normalizer: Normalizer, lang: str = "fr"

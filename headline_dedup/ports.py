@@ -32,6 +32,7 @@ class IndexEntry:
     signature: LeanMinHash
     timestamp: float
     vector: Any = None  # a unit sentence vector (numpy) when the engine has an encoder
+    words: tuple[int, ...] = ()  # word-vector rows of its content words (word-vector candidates only)
 
 
 @dataclass

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     core_threshold: float = Field(0.3, gt=0, le=1, description="Join score when the cluster core is shared")
     aliases_file: Path | None = Field(None, description="Extra alias table (TSV alias<TAB>canonical)")
     window_hours: float = Field(72, gt=0, description="Headlines older than this leave the candidate index")
+    vectors: str = Field("words", pattern="^(none|words|e5|http)$",
+                         description="Sentence vectors whose nearest earlier headlines are candidates too: words "
+                                     "(French word vectors, tens of thousands a second), e5, http, or none")
+    judge: str = Field("none", pattern="^(none|e5|http)$",
+                       description="The semantic verifier tier: e5 (in process) or http judges the decisions "
+                                   "word overlap leaves open; none: word overlap decides alone")
+    embeddings_url: str | None = Field(None, description="OpenAI-compatible embeddings server of `http`")
     retention_days: float = Field(14, gt=0, description="Headlines and clusters stay readable this long")
 
     # API

@@ -1,17 +1,18 @@
 """Sentence vectors as a second source of candidates: the nearest earlier headlines by meaning, beside the MinHash
 bands, while the engine's own rules still decide.
 
-`Encoder` is the port (text in, unit vectors out); adapters live in `headline_dedup.encoders`. `DenseIndex` is an
-exact search over the window's vectors (one matrix product per batch), and `UnionIndex` serves the engine the
-union of both indexes' candidates.
+`Encoder` is the port (text in, unit vectors out); adapters live in `headline_dedup.encoders` and
+`headline_dedup.wordvectors`. `DenseIndex` is an exact search over the window's vectors (one matrix product per
+batch); the engine asks it beside the band index and knows which candidates only meaning found.
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from headline_dedup.ports import CandidateIndex, IndexEntry
+from headline_dedup.ports import IndexEntry
 
 
 class Encoder(Protocol):
@@ -22,14 +23,25 @@ class Encoder(Protocol):
         """(len(texts), dim) float32 rows of unit length."""
 
 
+@dataclass
+class DenseSearch:
+    """Sentence-vector candidates: an encoder and the index that searches its vectors."""
+
+    encoder: Encoder
+    index: "DenseIndex"
+
+
 class DenseIndex:
     """The window's vectors in one growing matrix; each entry's `k` nearest earlier entries with cosine at least
-    `min_cosine` are its candidates. Entries older than `window_seconds` before the newest leave it."""
+    `min_cosine` are its candidates, those of them that `agree` with it (called with both entries' `words`) when
+    given. Entries older than `window_seconds` before the newest leave it."""
 
-    def __init__(self, dim: int, k: int = 5, min_cosine: float = 0.0, window_seconds: float = 72 * 3600):
-        self.k, self.min_cosine, self.window_seconds = k, min_cosine, window_seconds
+    def __init__(self, dim: int, k: int = 5, min_cosine: float = 0.0, window_seconds: float = 72 * 3600,
+                 agree: Callable[[Sequence[int], Sequence[int]], bool] | None = None):
+        self.k, self.min_cosine, self.window_seconds, self.agree = k, min_cosine, window_seconds, agree
         self._vectors = np.zeros((1024, dim), dtype=np.float32)
         self._ids: list[str] = []
+        self._words: list[Sequence[int]] = []
         self._times: list[float] = []
         self._start = 0  # rows before this one have left the window
         self._newest = float("-inf")
@@ -54,10 +66,12 @@ class DenseIndex:
         # An entry also finds the batch's earlier entries, as the band index does.
         inside = batch @ batch.T if insert else None
         names = self._ids[self._start:] + [e.headline_id for e in entries]
+        words = self._words[self._start:] + [e.words for e in entries]
         out = []
         for i, e in enumerate(entries):
             row = np.concatenate([scores[i], inside[i, :i]]) if insert else scores[i]
-            out.append([names[j] for j in self._nearest(row) if names[j] != e.headline_id])
+            out.append([names[j] for j in self._nearest(row) if names[j] != e.headline_id
+                        and (self.agree is None or self.agree(e.words, words[j]))])
         if insert:
             self._append(entries, batch)
         return out
@@ -76,6 +90,7 @@ class DenseIndex:
             if self._start > len(self._ids) // 2:  # compact: drop the rows that left the window
                 self._vectors[: len(self._ids) - self._start] = self._vectors[self._start:len(self._ids)]
                 self._ids, self._times = self._ids[self._start:], self._times[self._start:]
+                self._words = self._words[self._start:]
                 self._start = 0
                 need = len(self._ids) + len(entries)
             if need > len(self._vectors):
@@ -85,25 +100,9 @@ class DenseIndex:
         self._vectors[len(self._ids):need] = batch
         self._ids += [e.headline_id for e in entries]
         self._times += [e.timestamp for e in entries]
+        self._words += [e.words for e in entries]
 
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
         while self._start < len(self._ids) and self._times[self._start] < horizon:
             self._start += 1
-
-
-class UnionIndex:
-    """Candidates from the band index and from the vectors, in that order, without repeats."""
-
-    def __init__(self, bands: CandidateIndex, dense: DenseIndex):
-        self.bands, self.dense = bands, dense
-
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        return _merge(self.bands.insert_and_query(entries), self.dense.insert_and_query(entries))
-
-    def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        return _merge(self.bands.query(entries), self.dense.query(entries))
-
-
-def _merge(a: list[list[str]], b: list[list[str]]) -> list[list[str]]:
-    return [list(dict.fromkeys([*x, *y])) for x, y in zip(a, b)]

@@ -16,7 +16,7 @@ from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import open_input, read_feed
 from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
-from headline_dedup.offline import DENSE_K, DENSE_MIN_COSINE, cluster_rows, history_frequencies, memory_engine
+from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
 from headline_dedup.pairs import judge_pair, pair_rarity
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import jaccard
@@ -77,13 +77,14 @@ def _input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--live-threshold", type=float, default=None,
                    help="join score for a live story (default from settings)")
     p.add_argument("--batch-size", type=int, default=1000)
-    p.add_argument("--encoder", choices=ENCODERS, default="none",
-                   help="sentence vectors whose nearest earlier headlines are candidates too: e5 (in process, "
-                        "~36 headlines/s a core) or http (an OpenAI-compatible embeddings server, --encoder-url)")
-    p.add_argument("--encoder-url", default=None, help="the embeddings server of --encoder http")
-    p.add_argument("--dense-k", type=int, default=DENSE_K, help="nearest earlier headlines by vector")
-    p.add_argument("--dense-min-cosine", type=float, default=DENSE_MIN_COSINE,
-                   help="the least cosine of a vector candidate")
+    p.add_argument("--vectors", choices=ENCODERS, default=None,
+                   help="sentence vectors whose nearest earlier headlines are candidates too: words (French word "
+                        "vectors), e5 (in process, ~36 headlines/s a core), http (an OpenAI-compatible embeddings "
+                        "server, --embeddings-url) or none (default from settings: words)")
+    p.add_argument("--judge", choices=[e for e in ENCODERS if e != "words"], default=None,
+                   help="the semantic verifier tier: e5 or http judges the decisions word overlap leaves open "
+                        "(default from settings: none)")
+    p.add_argument("--embeddings-url", default=None, help="the embeddings server of http")
 
 
 def _config(args, settings: Settings) -> EngineConfig:
@@ -112,14 +113,21 @@ def progress_bar():
     return Progress(transient=True, console=Console(stderr=True))
 
 
-def _encoder(args, cached: bool = False):
-    encoder = make_encoder(args.encoder, args.encoder_url)
-    return CachedEncoder(encoder) if encoder is not None and cached else encoder
+def _encoders(args, settings: Settings, cached: bool = False):
+    """(candidate vectors, judge) encoders from the flags or the settings; one encoder object when both are the
+    same kind, so that a headline is embedded once."""
+    url = args.embeddings_url or settings.embeddings_url
+    kinds = (args.vectors or settings.vectors, args.judge or settings.judge)
+    made = {k: make_encoder(k, url) for k in set(kinds)}
+    if cached:  # a sweep encodes each headline once
+        made = {k: CachedEncoder(e) if e is not None and k != "words" else e for k, e in made.items()}
+    return made[kinds[0]], made[kinds[1]]
 
 
 def cmd_cluster(args, settings: Settings) -> int:
+    candidates, judge = _encoders(args, settings)
     engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600,
-                           encoder=_encoder(args), dense_k=args.dense_k, dense_min_cosine=args.dense_min_cosine)
+                           candidates=candidates, judge=judge)
     out = sys.stdout
     out.write("id\tcluster_id\n")
     with open_input(args.input) as stream, progress_bar() as bar:
@@ -131,9 +139,8 @@ def cmd_cluster(args, settings: Settings) -> int:
     return 0
 
 
-def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoder=None):
-    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history, encoder,
-                           args.dense_k, args.dense_min_cosine)
+def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoders=(None, None)):
+    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history, *encoders)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
@@ -170,7 +177,7 @@ def cmd_evaluate(args, settings: Settings) -> int:
         with open_input(args.pairs) as stream:
             judged = Judgements.read(stream)
     base = _config(args, settings)
-    encoder = _encoder(args, cached=True)  # a sweep encodes each headline once
+    encoders = _encoders(args, settings, cached=True)
     # On a day of news most joins happen while a story is live: the sweep moves the live bar (and the any-age
     # bar with it where the live bar passes it). `evaluate-pairs --sweep` shows the any-age bar alone.
     policies: list[PolicyParams] = [base.policy]
@@ -178,7 +185,7 @@ def cmd_evaluate(args, settings: Settings) -> int:
         policies = [replace(base.policy, live_threshold=t, threshold=max(t, base.policy.threshold))
                     for t in SWEEP]
     results = [{"live_threshold": p.live_threshold, "threshold": p.threshold,
-                **_evaluate_once(rows, replace(base, policy=p), settings, args, history, judged, encoder)}
+                **_evaluate_once(rows, replace(base, policy=p), settings, args, history, judged, encoders)}
                for p in policies]
     if args.json:
         json.dump(results if args.sweep else results[0], sys.stdout, indent=2)

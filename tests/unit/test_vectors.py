@@ -2,7 +2,7 @@
 import numpy as np
 
 from headline_dedup.ports import IndexEntry
-from headline_dedup.vectors import DenseIndex, UnionIndex
+from headline_dedup.vectors import DenseIndex
 
 
 def _unit(*xs):
@@ -10,8 +10,8 @@ def _unit(*xs):
     return v / np.linalg.norm(v)
 
 
-def _entry(hid, vector, t=0.0):
-    return IndexEntry(hid, None, t, vector)
+def _entry(hid, vector, t=0.0, words=()):
+    return IndexEntry(hid, None, t, vector, words)
 
 
 def test_the_k_nearest_earlier_entries_above_the_bar_best_first_including_the_same_batch():
@@ -33,13 +33,7 @@ def test_entries_leave_the_window_and_the_matrix_grows_and_compacts():
     assert index.query([_entry("q", _unit(1, 0), 5000.0)]) == [[]]  # everything has left
 
 
-def test_the_union_keeps_band_candidates_first_without_repeats():
-    class Bands:
-        def insert_and_query(self, entries):
-            return [["x", "a"] for _ in entries]
-
-        query = insert_and_query
-
-    dense = DenseIndex(dim=2, k=3)
-    dense.insert_and_query([_entry("a", _unit(1, 0)), _entry("b", _unit(1, 0.1))])
-    assert UnionIndex(Bands(), dense).query([_entry("c", _unit(1, 0.05))]) == [["x", "a", "b"]]
+def test_only_neighbours_whose_words_agree_are_kept_when_asked():
+    index = DenseIndex(dim=2, k=3, agree=lambda mine, theirs: bool(set(mine) & set(theirs)))
+    index.insert_and_query([_entry("a", _unit(1, 0), words=(1, 2)), _entry("b", _unit(1, 0.1), words=(3,))])
+    assert index.query([_entry("c", _unit(1, 0.05), words=(2, 9))]) == [["a"]]  # b is nearer in the matrix too
