@@ -7,13 +7,15 @@ import json
 import sys
 from contextlib import nullcontext
 from dataclasses import replace
+from pathlib import Path
+from typing import Iterator, Sequence
 
 from headline_dedup.clustering import PolicyParams
 from headline_dedup.engine import EngineConfig
-from headline_dedup.errors import InvalidHeadline
+from headline_dedup.errors import InvalidHeadline, InvalidRequest
 from headline_dedup.encoders import ENCODERS, CachedEncoder, make_encoder
 from headline_dedup.evaluation import largest_cluster, score, without_cluster
-from headline_dedup.feeds import open_input, read_feed
+from headline_dedup.feeds import FeedRow, open_input, read_article, read_feed
 from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
 from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
@@ -24,8 +26,11 @@ from headline_dedup.verify import pair_score, text_ratio
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("cluster", help="cluster a feed offline; TSV id<TAB>cluster_id on stdout")
-    _input_args(p)
+    p = sub.add_parser("cluster", help="cluster a feed offline; TSV id<TAB>cluster_id on stdout",
+                       description="Cluster a feed offline: a TSV with a header, plain text (one headline per line, "
+                                   "or a list of \"- \" headlines followed by one article, as the seed feed), or "
+                                   "with --article one or more article files, each ONE item (its path is its id).")
+    _input_args(p, several=True)
     p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("evaluate", help="pairwise and B-cubed scores against a labelled TSV")
@@ -65,8 +70,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 SWEEP = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 
 
-def _input_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", help="TSV with a header, plain text (one headline per line), or - for stdin")
+def _input_args(p: argparse.ArgumentParser, several: bool = False) -> None:
+    if several:
+        p.add_argument("input", nargs="+", help="TSV with a header, plain text (one headline per line, or a list of "
+                                                "\"- \" headlines then one article), or - for stdin; several with "
+                                                "--article")
+        article_arg(p)
+    else:
+        p.add_argument("input", help="TSV with a header, plain text (one headline per line, or a list of \"- \" "
+                                     "headlines then one article), or - for stdin")
     p.add_argument("--text-column", default="title")
     p.add_argument("--id-column", default="row")
     p.add_argument("--time-column", default=None,
@@ -85,6 +97,41 @@ def _input_args(p: argparse.ArgumentParser) -> None:
                    help="the semantic verifier tier: e5 or http judges the decisions word overlap leaves open "
                         "(default from settings: none)")
     p.add_argument("--embeddings-url", default=None, help="the embeddings server of http")
+
+
+def article_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--article", action="store_true",
+                   help="each input file is ONE article: a title line (\"Titre : \" before it is dropped), then "
+                        "the body; without a title (the first line starts with a date or ends with a full stop) "
+                        "the body's lead sentence stands in")
+
+
+def feed_rows(inputs: str | Sequence[str], article: bool, text_column: str = "title", id_column: str = "row",
+              time_column: str | None = None) -> Iterator[FeedRow]:
+    """The rows of one feed, or with `article` one row per input file (its path as id). Checked first: several
+    inputs need `article` (the line-number ids of two feeds would collide), stdin is read once, every file
+    exists."""
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    if not article and len(inputs) != 1:
+        raise InvalidRequest("invalid_input", f"{len(inputs)} inputs: give one feed, or article files with --article")
+    if inputs.count("-") > 1:
+        raise InvalidRequest("invalid_input", "- (stdin) can be read once")
+    missing = [p for p in inputs if p != "-" and not Path(p).is_file()]
+    if missing:
+        raise InvalidRequest("invalid_input", f"no such file: {', '.join(missing)}")
+    if article:  # read whole before the first row is used: a bad file fails the command before any output
+        return iter([_article(path) for path in inputs])
+    return _feed(inputs[0], text_column, id_column, time_column)
+
+
+def _article(path: str) -> FeedRow:
+    with open_input(path) as stream:
+        return read_article(stream, path, "stdin" if path == "-" else path)
+
+
+def _feed(path: str, text_column: str, id_column: str, time_column: str | None) -> Iterator[FeedRow]:
+    with open_input(path) as stream:
+        yield from read_feed(stream, text_column, id_column, time_column)
 
 
 def _config(args, settings: Settings) -> EngineConfig:
@@ -128,11 +175,11 @@ def cmd_cluster(args, settings: Settings) -> int:
     candidates, judge = _encoders(args, settings)
     engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600,
                            candidates=candidates, judge=judge)
+    rows = feed_rows(args.input, args.article, args.text_column, args.id_column, args.time_column)
     out = sys.stdout
     out.write("id\tcluster_id\n")
-    with open_input(args.input) as stream, progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("clustering", total=None) if bar else None
-        rows = read_feed(stream, args.text_column, args.id_column, args.time_column)
         tick = (lambda n: bar.advance(task, n)) if bar else None
         for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick):
             out.write(f"{row.id}\t{decision.cluster_id or ''}\n")

@@ -6,7 +6,9 @@ import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
+from headline_dedup.cli.offline import article_arg
 from headline_dedup.errors import ConfigurationError
 from headline_dedup.settings import Settings
 
@@ -45,8 +47,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="the namespace to copy from (same Redis); the target is HEADLINE_DEDUP_NAMESPACE")
     p.set_defaults(func=cmd_replay)
 
-    p = sub.add_parser("ingest", help="post a feed (TSV or one headline per line, - for stdin) to a service")
-    p.add_argument("input")
+    p = sub.add_parser("ingest", help="post a feed (TSV, plain text or article files; - for stdin) to a service",
+                       description="Post a feed to a service in batches: a TSV with a header, plain text (one "
+                                   "headline per line, or a list of \"- \" headlines followed by one article, as "
+                                   "the seed feed: the article is posted with its body), or with --article one or "
+                                   "more article files, each ONE headline posted with its body.")
+    p.add_argument("input", nargs="+", help="the feed, - for stdin; several files with --article")
+    article_arg(p)
     p.add_argument("--url", default=None, help="default http://HEADLINE_DEDUP_HOST:HEADLINE_DEDUP_PORT")
     p.add_argument("--text-column", default="title")
     p.add_argument("--id-column", default="row",
@@ -180,21 +187,21 @@ def cmd_replay(args, settings: Settings) -> int:
     return 0
 
 
-def post_feed(path: str, url: str, text_column: str, id_column: str, batch_size: int,
-              api_key: str | None = None, time_column: str | None = None) -> list[str]:
-    """Post a feed in batches (progress bar on a terminal); returns the headline ids in input order. Rows
-    carry a client id only from the id column (line numbers would make the second file's lines replays of the
-    first's), and a publication time from the time column."""
+def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: str, batch_size: int,
+              api_key: str | None = None, time_column: str | None = None, article: bool = False) -> list[str]:
+    """Post a feed, or with `article` article files (`path` may then name several), in batches (progress bar on
+    a terminal); returns the headline ids in input order. Rows carry a client id only from the id column (line
+    numbers would make the second file's lines replays of the first's), a publication time from the time
+    column, and an article's body."""
     import requests
 
-    from headline_dedup.cli.offline import progress_bar
-    from headline_dedup.feeds import open_input, read_feed
+    from headline_dedup.cli.offline import feed_rows, progress_bar
 
     ids: list[str] = []
-    with open_input(path) as stream, requests.Session() as session, progress_bar() as bar:
+    rows = [r for r in feed_rows(path, article, text_column, id_column, time_column) if r.text.strip()]
+    with requests.Session() as session, progress_bar() as bar:
         if api_key:
             session.headers["Authorization"] = f"Bearer {api_key}"
-        rows = [r for r in read_feed(stream, text_column, id_column, time_column) if r.text.strip()]
         task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
             body = {"headlines": [_posted(r, time_column) for r in rows[i:i + batch_size]]}
@@ -213,6 +220,8 @@ def _posted(row, time_column: str | None) -> dict:
         item["id"] = row.id
     if time_column and row.timestamp:
         item["published_at"] = datetime.fromtimestamp(row.timestamp, timezone.utc).isoformat()
+    if row.body:
+        item["body"] = row.body
     return item
 
 
@@ -222,7 +231,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     url = args.url or f"http://{settings.host}:{settings.port}"
     try:
         ids = post_feed(args.input, url, args.text_column, args.id_column, args.batch_size, settings.api_key,
-                        args.time_column)
+                        args.time_column, args.article)
     except requests.ConnectionError:
         raise ConfigurationError("service_unreachable", f"no headline-dedup service answers at {url} (start "
                                  "one with `headline-dedup serve`, or pass --url)") from None
