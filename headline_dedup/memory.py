@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from itertools import chain, repeat
 from typing import Sequence
+
+from xxhash import xxh3_128_digest
 
 from headline_dedup.clustering import ClusterProfile
 from headline_dedup.ports import BatchOutcome, IndexEntry, Snapshot
@@ -26,8 +29,11 @@ class MemoryIndex:
         self._buckets: dict[bytes, list[str]] = {}
         self.window_seconds = window_seconds
         self.max_items = max_items
-        self._order: OrderedDict[str, tuple[float, list[bytes]]] = OrderedDict()
-        self._by_signature: dict[bytes, str] = {}
+        # headline id -> (timestamp, band keys, identity of its banded values), oldest first
+        self._order: OrderedDict[str, tuple[float, list[bytes], bytes]] = OrderedDict()
+        self._by_signature: dict[bytes, str] = {}  # identity -> the one indexed headline with those values
+        # indexed id -> how many of its buckets hold another headline too (0: it is alone in every one)
+        self._shared: dict[str, int] = {}
         self._newest = float("-inf")
 
     def __len__(self) -> int:
@@ -35,52 +41,78 @@ class MemoryIndex:
 
     def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         out = []
-        buckets = self._buckets
+        order, by_signature = self._order, self._by_signature
         for e in entries:
             self._newest = max(self._newest, e.timestamp)
             self._evict()
-            keys = self._signer.band_keys(e.signature)
-            found: dict[str, None] = {}
-            for k in keys:
-                for other in buckets.get(k, ()):
-                    found[other] = None
-            found.pop(e.headline_id, None)
-            out.append(list(found))
-            if e.headline_id in self._order:
+            hid = e.headline_id
+            banded = self._signer.banded(e.signature)
+            identity = _identity(banded)
+            twin = by_signature.get(identity)
+            if twin is None:
+                keys = self._signer.band_keys_of(banded)
+                out.append(self._others(keys, hid))
+            else:
+                # A re-send (feeds repeat themselves): its band keys are its twin's, and when the twin is alone
+                # in all its buckets, so are the candidates, without reading them.
+                keys = order[twin][1]
+                out.append(self._others(keys, hid) if self._shared[twin] else [twin] if twin != hid else [])
+            if hid in order:
                 continue
-            twin = self._by_signature.get(b"".join(keys))
             if twin is not None:
                 # The same signature is indexed already (a re-send): keep one entry, refreshed to now.
-                self._order[twin] = (e.timestamp, self._order[twin][1])
-                self._order.move_to_end(twin)
+                order[twin] = (e.timestamp, keys, identity)
+                order.move_to_end(twin)
                 continue
-            for k in keys:
-                buckets.setdefault(k, []).append(e.headline_id)
-            self._order[e.headline_id] = (e.timestamp, keys)
-            self._by_signature[b"".join(keys)] = e.headline_id
+            self._add(hid, keys)
+            order[hid] = (e.timestamp, keys, identity)
+            by_signature[identity] = hid
         return out
 
     def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        out = []
-        for e in entries:
-            found = {other: None for k in self._signer.band_keys(e.signature) for other in self._buckets.get(k, ())}
-            found.pop(e.headline_id, None)
-            out.append(list(found))
-        return out
+        return [self._others(self._signer.band_keys(e.signature), e.headline_id) for e in entries]
+
+    def _others(self, keys: list[bytes], headline_id: str) -> list[str]:
+        """The ids in the buckets of `keys` but `headline_id`, without repeats, in bucket order."""
+        found = dict.fromkeys(chain.from_iterable(map(self._buckets.get, keys, repeat((), len(keys)))))
+        found.pop(headline_id, None)
+        return list(found)
+
+    def _add(self, headline_id: str, keys: list[bytes]) -> None:
+        buckets, shared = self._buckets, self._shared
+        shared[headline_id] = 0
+        for k in keys:
+            ids = buckets.get(k)
+            if ids is None:
+                buckets[k] = [headline_id]
+                continue
+            if len(ids) == 1:
+                shared[ids[0]] += 1
+            ids.append(headline_id)
+            shared[headline_id] += 1
 
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
-        while self._order:
-            key, (ts, bands) = next(iter(self._order.items()))
-            if ts >= horizon and len(self._order) < self.max_items:
+        order, buckets, shared = self._order, self._buckets, self._shared
+        while order:
+            key, (ts, bands, identity) = next(iter(order.items()))
+            if ts >= horizon and len(order) < self.max_items:
                 break
-            self._order.popitem(last=False)
-            self._by_signature.pop(b"".join(bands), None)
+            order.popitem(last=False)
+            self._by_signature.pop(identity, None)
             for k in bands:
-                ids = self._buckets[k]
+                ids = buckets[k]
                 ids.remove(key)
                 if not ids:
-                    del self._buckets[k]
+                    del buckets[k]
+                elif len(ids) == 1:
+                    shared[ids[0]] -= 1
+            del shared[key]
+
+
+def _identity(banded: bytes) -> bytes:
+    """16 bytes that stand for a signature's banded values (a collision takes about 2^64 signatures)."""
+    return xxh3_128_digest(banded)
 
 
 class MemoryStore:
