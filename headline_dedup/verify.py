@@ -21,6 +21,7 @@ normaliser is the processor), at a cut-off that lets suffixes vary but not words
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import mul
 from typing import Mapping, Sequence
 
 from rapidfuzz import fuzz, process
@@ -62,7 +63,7 @@ def _numbers_conflict(mine: set[str], counts: Mapping[str, int], size: int) -> b
     """The headline has figures, the cluster's core has figures, and they share none: "0.1%" vs "1.1%",
     "6 soldats" vs "3 soldats" are other stories (or other figures) far more often than rewrites. Years are
     not figures here: they say when, and "Euro 2020" names the same tournament as "Euro"."""
-    own = [t for t in mine if _is_figure(t)]
+    own = [t for t in mine if t[0].isdigit() and not is_temporal(t)]  # `_is_figure`, inlined: most have none
     if not own or any(t in counts for t in own):
         return False
     return any(_is_figure(t) and is_core(c, size) for t, c in counts.items())
@@ -72,6 +73,8 @@ def _kickers_conflict(kicker: Sequence[str], tokens: set[str], cluster_kicker: S
                       counts: Mapping[str, int]) -> bool:
     """Both kickers have a word of their own ("meteo tour" / "meteo colmar"), and neither side mentions the
     other's anywhere."""
+    if not kicker or not cluster_kicker:
+        return False
     mine = set(kicker).difference(cluster_kicker)
     theirs = set(cluster_kicker).difference(kicker)
     return (bool(mine) and bool(theirs) and not any(t in counts for t in mine)
@@ -110,30 +113,40 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
     """
     mine = set(tokens)
     weight = rarity.weight
-    own_total = sum(weight(t) for t in mine)
+    own_total = sum(map(weight, mine))
     if own_total <= 0:
         return NO_MATCH
-    unmatched_vocab = [t for t in counts if t not in mine]
-    # A soft partner always shares the first two letters (see `_soft_lookup`): skip hopeless lookups.
-    prefixes = {t[:2] for t in unmatched_vocab}
+    # The cluster's words the headline lacks, and their first two letters (a soft partner always shares them, see
+    # `_soft_lookup`): listed only once a token of the headline could have a soft partner, which most lack.
+    unmatched_vocab: list[str] | None = None
+    prefixes: set[str] = set()
     shared_in = shared_cl = 0.0
     shared: list[str] = []
     core: list[str] = []
     for t in mine:
-        if t in counts:
+        count = counts.get(t)
+        if count is not None:
             other, factor = t, 1.0
-        elif t[:2] in prefixes:
-            other, factor = _soft_lookup(t, unmatched_vocab), SOFT_MATCH_DISCOUNT
         else:
-            continue
-        if other is None:
-            continue
-        frac = counts[other] / size
+            if len(t) < SOFT_MATCH_MIN_LEN or t[0].isdigit():  # `_soft_lookup` would find nothing
+                continue
+            if unmatched_vocab is None:
+                unmatched_vocab = [v for v in counts if v not in mine]
+                prefixes = {v[:2] for v in unmatched_vocab}
+            if t[:2] not in prefixes:
+                continue
+            other, factor = _soft_lookup(t, unmatched_vocab), SOFT_MATCH_DISCOUNT
+            if other is None:
+                continue
+            count = counts[other]
+        frac = count / size
         shared_in += weight(t) * frac * factor
         shared_cl += weight(other) * frac * factor
         shared.append(t)
-        if is_core(counts[other], size) and factor == 1.0 and not is_temporal(t):
+        if factor == 1.0 and is_core(count, size) and not is_temporal(t):
             core.append(t)
+    if not shared:
+        return NO_MATCH
     conflicts = []
     penalty = 1.0
     if _numbers_conflict(mine, counts, size):
@@ -145,9 +158,9 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
     shared_in *= penalty
     shared_cl *= penalty
     containment = shared_in / own_total
-    if 2 * containment / (containment + 1) < min_score or not shared:
+    if 2 * containment / (containment + 1) < min_score:
         return NO_MATCH
-    profile_total = sum(weight(t) * c for t, c in counts.items()) / size
+    profile_total = sum(map(mul, map(weight, counts), counts.values())) / size
     coverage = min(1.0, shared_cl / profile_total) if profile_total > 0 else 0.0
     score = 2 * containment * coverage / (containment + coverage) if containment + coverage else 0.0
     return Match(score, containment, coverage, tuple(sorted(shared)), tuple(sorted(core)),

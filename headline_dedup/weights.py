@@ -36,23 +36,23 @@ class Rarity:
 
     `df` maps token -> number of headlines containing it, `total` is the number of headlines counted.
     Both include the headline being scored (it has been counted before it is matched).
+
+    `weight(t)` is the weight used in similarity: IDF squared, so that rare words dominate. It is a dictionary's
+    own look-up (filled on first use), not a method: the verifier and the policy call it for every token of a
+    headline and of each candidate cluster, and a Python call per token cost more than the arithmetic.
     """
 
-    __slots__ = ("df", "total", "_by_count", "_log_n", "_weights")
+    __slots__ = ("df", "total", "_by_count", "_log_n", "weight")
 
     def __init__(self, df: Mapping[str, int], total: int):
         self.df = df
         self.total = total
         self._log_n = math.log(total + IDF_PRIOR_DOCUMENTS + 1) + 1.0
         self._by_count: dict[int, float] = {}  # idf depends on the token only through its count
-        self._weights: dict[str, float] = {}
+        self.weight = _Weights(df, self._log_n, self._by_count).__getitem__
 
     def idf(self, token: str) -> float:
-        count = self.df.get(token, 0)
-        w = self._by_count.get(count)
-        if w is None:
-            w = self._by_count[count] = self._log_n - math.log(count + 1)
-        return w * TEMPORAL_FACTOR if is_temporal(token) else w
+        return _idf(self.df, self._log_n, self._by_count, token)
 
     @property
     def max_idf(self) -> float:
@@ -60,11 +60,32 @@ class Rarity:
         stream's length, so a bar on summed IDF is set in these units to mean the same early and late."""
         return self._log_n
 
-    def weight(self, token: str) -> float:
-        """The weight used in similarity: IDF squared, so that rare words dominate."""
-        w = self._weights.get(token)
-        if w is None:
-            w = self._weights[token] = self.idf(token) ** 2
+
+def _idf(df: Mapping[str, int], log_n: float, by_count: dict[int, float], token: str) -> float:
+    count = df.get(token, 0)
+    w = by_count.get(count)
+    if w is None:
+        w = by_count[count] = log_n - math.log(count + 1)
+    return w * TEMPORAL_FACTOR if is_temporal(token) else w
+
+
+class _Weights(dict):
+    """token -> IDF squared, computed on first look-up. Holds the counts, not the `Rarity` (no reference cycle:
+    one `Rarity` a headline is freed at once, not by the garbage collector)."""
+
+    __slots__ = ("_df", "_log_n", "_by_count")
+
+    def __init__(self, df: Mapping[str, int], log_n: float, by_count: dict[int, float]):
+        super().__init__()
+        self._df, self._log_n, self._by_count = df, log_n, by_count
+
+    def __missing__(self, token: str) -> float:
+        # `_idf` inlined: this runs for every token of every candidate cluster, once a headline.
+        count = self._df.get(token, 0)
+        idf = self._by_count.get(count)
+        if idf is None:
+            idf = self._by_count[count] = self._log_n - math.log(count + 1)
+        w = self[token] = (idf * TEMPORAL_FACTOR if is_temporal(token) else idf) ** 2
         return w
 
 
