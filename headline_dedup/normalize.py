@@ -59,7 +59,7 @@ _NUMBER_WORDS = {"deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "
 # A kicker: at most 40 characters without sentence punctuation, closed by ". " or " : " (not "M. Dupont").
 _KICKER = re.compile(r"^([^.:!?]{2,40}?)\s*(?:\.\s|\s?:\s)")
 KICKER_MAX_TOKENS = 4
-_DEMONYM = re.compile(r"(?<=...)(?:ien|een)$")
+_DEMONYM_ENDINGS = ("ien", "een")  # cut from stems of 7 letters or more
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:eme|ere|er|e)?(?![^\W_])|\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 
@@ -82,11 +82,22 @@ class NormalizedHeadline:
         return " ".join(self.tokens) if self.tokens else self.text
 
 
+class _WithoutCombining(dict):
+    """A `str.translate` table that drops combining marks, filled a code point at a time as they are met (a
+    Python test per character cost more than the rest of the cleaning)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = self[code] = None if unicodedata.combining(chr(code)) else code
+        return kept
+
+
+_FOLD = _WithoutCombining()
+
+
 def fold_accents(text: str) -> str:
     """Remove combining marks ("é" -> "e"); ligatures "œ"/"æ" become "oe"/"ae"."""
     text = text.replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFD", text).translate(_FOLD)
 
 
 def clean_text(text: str) -> str:
@@ -160,7 +171,7 @@ class Normalizer:
         stemmer = self._stemmer(lang)
         stemmed = stemmer.stemWords([w for w in content if not w[0].isdigit()])
         if lang == "fr":
-            stemmed = [_DEMONYM.sub("", w) if len(w) >= 7 else w for w in stemmed]
+            stemmed = [w[:-3] if len(w) >= 7 and w.endswith(_DEMONYM_ENDINGS) else w for w in stemmed]
         it = iter(stemmed)
         return tuple(w if w[0].isdigit() else next(it) for w in content)
 

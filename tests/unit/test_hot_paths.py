@@ -1,12 +1,14 @@
-"""The fast paths of the in-memory index, the verifier and the rarity weights decide exactly as the plain code
+"""The fast paths of the in-memory index, the verifier, the rarity weights and accent folding decide exactly as the code
 they replaced (kept here as references): same candidates in the same order, same floats."""
 import math
 import random
+import unicodedata
 from collections import OrderedDict
 
 from hypothesis import given, settings, strategies as st
 
 from headline_dedup.memory import MemoryIndex
+from headline_dedup.normalize import fold_accents
 from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import SignatureParams, Signer
 from headline_dedup.verify import (KICKER_CONFLICT, NO_MATCH, NUMBER_CONFLICT, SOFT_MATCH_DISCOUNT, Match,
@@ -180,3 +182,14 @@ def test_match_profile_scores_as_before(tokens, members, df, total, min_score, k
                            members[0][:cluster_kick])
     assert got == want
     assert all(rarity.weight(t) == reference_weight(df, total, t) for t in VOCAB)
+
+
+def reference_fold(text):
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.text(alphabet="aàâäéèêëiîïôöùûüçœæÀÉÇŒ\u0301\u0327\u0651\u05b8ßﬁ ’'", max_size=40))
+def test_accent_folding_as_before(text):
+    assert fold_accents(text) == reference_fold(text)
