@@ -30,7 +30,7 @@ class MemoryIndex:
         self.window_seconds = window_seconds
         self.max_items = max_items
         # headline id -> (timestamp, band keys, identity of its banded values), oldest first
-        self._order: OrderedDict[str, tuple[float, list[bytes], bytes]] = OrderedDict()
+        self._order: OrderedDict[str, tuple[float, tuple[bytes, ...], bytes]] = OrderedDict()
         self._by_signature: dict[bytes, str] = {}  # identity -> the one indexed headline with those values
         # indexed id -> how many of its buckets hold another headline too (0: it is alone in every one)
         self._shared: dict[str, int] = {}
@@ -72,13 +72,13 @@ class MemoryIndex:
     def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         return [self._others(self._signer.band_keys(e.signature), e.headline_id) for e in entries]
 
-    def _others(self, keys: list[bytes], headline_id: str) -> list[str]:
+    def _others(self, keys: Sequence[bytes], headline_id: str) -> list[str]:
         """The ids in the buckets of `keys` but `headline_id`, without repeats, in bucket order."""
         found = dict.fromkeys(chain.from_iterable(map(self._buckets.get, keys, repeat((), len(keys)))))
         found.pop(headline_id, None)
         return list(found)
 
-    def _add(self, headline_id: str, keys: list[bytes]) -> None:
+    def _add(self, headline_id: str, keys: tuple[bytes, ...]) -> None:
         buckets, shared = self._buckets, self._shared
         shared[headline_id] = 0
         for k in keys:
@@ -141,9 +141,8 @@ class MemoryStore:
         )
 
     def commit(self, outcome: BatchOutcome) -> None:
-        for toks in outcome.tokens.values():
-            self.df.update(set(toks))
-            self.total += 1
+        self.df.update(chain.from_iterable(map(set, outcome.tokens.values())))  # one count per headline
+        self.total += len(outcome.tokens)
         self.exact.update(outcome.exact_keys)
         for d in outcome.decisions:
             if d.cluster_id is not None:

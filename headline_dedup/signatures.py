@@ -151,16 +151,16 @@ class Signer:
         the band's index (a third of the raw bands' size, which is what the Redis index stores per band). Two
         different bands share a key with probability 2^-64, which only makes a candidate, and candidates are
         verified."""
-        return self.band_keys_of(self.banded(sig))
+        return list(self.band_keys_of(self.banded(sig)))
 
     def banded(self, sig: LeanMinHash) -> bytes:
         """The bytes the band keys hash: the first b * r values, little-endian (two signatures with the same
         bytes have the same band keys)."""
         return sig.hashvalues[:self._banded].astype("<u4", copy=False).tobytes()
 
-    def band_keys_of(self, banded: bytes) -> list[bytes]:
+    def band_keys_of(self, banded: bytes) -> tuple[bytes, ...]:
         """`band_keys` from `banded`'s bytes."""
-        return list(map(_xxh3_64, map(banded.__getitem__, self._band_slices), self._band_seeds))
+        return tuple(map(_xxh3_64, map(banded.__getitem__, self._band_slices), self._band_seeds))
 
 
 def to_bytes(sig: LeanMinHash) -> bytes:
