@@ -49,22 +49,21 @@ class MemoryIndex:
             banded = self._signer.banded(e.signature)
             identity = _identity(banded)
             twin = by_signature.get(identity)
-            if twin is None:
-                keys = self._signer.band_keys_of(banded)
-                out.append(self._others(keys, hid))
-            else:
+            if twin is not None:
                 # A re-send (feeds repeat themselves): its band keys are its twin's, and when the twin is alone
                 # in all its buckets, so are the candidates, without reading them.
                 keys = order[twin][1]
                 out.append(self._others(keys, hid) if self._shared[twin] else [twin] if twin != hid else [])
-            if hid in order:
+                if hid not in order:
+                    # Keep one entry for the signature, refreshed to now.
+                    order[twin] = (e.timestamp, keys, identity)
+                    order.move_to_end(twin)
                 continue
-            if twin is not None:
-                # The same signature is indexed already (a re-send): keep one entry, refreshed to now.
-                order[twin] = (e.timestamp, keys, identity)
-                order.move_to_end(twin)
+            keys = self._signer.band_keys_of(banded)
+            if hid in order:  # the same id again with another text: answered, not indexed twice
+                out.append(self._others(keys, hid))
                 continue
-            self._add(hid, keys)
+            out.append(self._add(hid, keys))
             order[hid] = (e.timestamp, keys, identity)
             by_signature[identity] = hid
         return out
@@ -78,18 +77,25 @@ class MemoryIndex:
         found.pop(headline_id, None)
         return list(found)
 
-    def _add(self, headline_id: str, keys: tuple[bytes, ...]) -> None:
+    def _add(self, headline_id: str, keys: tuple[bytes, ...]) -> list[str]:
+        """Index `headline_id` under `keys`; returns the ids that were in those buckets (as `_others`): one
+        look-up a bucket for both."""
         buckets, shared = self._buckets, self._shared
-        shared[headline_id] = 0
+        found: dict[str, None] = {}
+        n_shared = shared[headline_id] = 0
         for k in keys:
             ids = buckets.get(k)
             if ids is None:
                 buckets[k] = [headline_id]
                 continue
+            found.update(dict.fromkeys(ids))
             if len(ids) == 1:
                 shared[ids[0]] += 1
             ids.append(headline_id)
-            shared[headline_id] += 1
+            n_shared += 1
+        shared[headline_id] += n_shared
+        found.pop(headline_id, None)
+        return list(found)
 
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
