@@ -54,6 +54,7 @@ _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|quoiqu|presqu|qu|[cdjlmnst])'")
 # "16,500". Not a date list ("10, 11 et 12 janvier": groups of three only) nor a decimal ("0,1", "2.5").
 _GROUPED_DIGITS = {"fr": re.compile(r"(?<![\d.,])\d{1,3}(?:[ .]\d{3})+(?!\d|[.,]\d)"),
                    "en": re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?!\d|[.,]\d)")}
+_GROUP_HINT = {"fr": re.compile(r"\d[ .]\d{3}"), "en": re.compile(r"\d,\d{3}")}  # what any match contains
 _NUMBER_WORDS = {"deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8",
                  "dix": "10", "onze": "11", "douze": "12", "vingt": "20", "trente": "30", "cent": "100",
                  "mille": "1000"}
@@ -161,11 +162,15 @@ class Normalizer:
 
     def _tokenize(self, cleaned: str, lang: str) -> tuple[str, ...]:
         """Steps 4-8 on cleaned text."""
-        cleaned = _GROUPED_DIGITS[lang].sub(lambda m: re.sub(r"\D", "", m.group()), cleaned)
-        words = _TOKEN.findall(_ELISION.sub(" ", cleaned))
-        words = [w.replace(",", ".") if w[0].isdigit() else w for w in words]
-        if lang == "fr":
-            words = [_NUMBER_WORDS.get(w, w) for w in words]
+        # Both patterns open with a look-around, which makes the regex engine try every position: a cheap test
+        # for what any match needs skips them for most headlines.
+        if _GROUP_HINT[lang].search(cleaned):
+            cleaned = _GROUPED_DIGITS[lang].sub(lambda m: re.sub(r"\D", "", m.group()), cleaned)
+        if "'" in cleaned:
+            cleaned = _ELISION.sub(" ", cleaned)
+        words = _TOKEN.findall(cleaned)
+        numbers = _NUMBER_WORDS if lang == "fr" else {}
+        words = [w.replace(",", ".") if w[0].isdigit() else numbers.get(w, w) for w in words]
         words = self.aliases.apply(words)
         stops = stop_words(lang)
         content = [w for w in words if w not in stops]
@@ -173,6 +178,8 @@ class Normalizer:
         stemmed = stemmer.stemWords([w for w in content if not w[0].isdigit()])
         if lang == "fr":
             stemmed = [w[:-3] if len(w) >= 7 and w.endswith(_DEMONYM_ENDINGS) else w for w in stemmed]
+        if len(stemmed) == len(content):  # no numbers among them
+            return tuple(stemmed)
         it = iter(stemmed)
         return tuple(w if w[0].isdigit() else next(it) for w in content)
 
