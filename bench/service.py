@@ -52,15 +52,16 @@ class Stack(NamedTuple):
 
 
 @contextmanager
-def stack(workers: int):
-    """Bundled redis-server, `headline-dedup api` and N `headline-dedup worker` processes."""
+def stack(workers: int, settings: dict[str, str] | None = None):
+    """Bundled redis-server, `headline-dedup api` and N `headline-dedup worker` processes (`settings`: extra
+    environment, e.g. {"HEADLINE_DEDUP_JUDGE": "e5"})."""
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp) / "redis").start()
         port = _free_port()
         key, entry = apikeys.generate("bench", ["admin"])
         env = {**os.environ, "REDIS_URL": server.url, "HEADLINE_DEDUP_PORT": str(port),
                "HEADLINE_DEDUP_MAX_BACKLOG": str(10**7), "HEADLINE_DEDUP_API_KEYS": entry,
-               "HEADLINE_DEDUP_AUTH_DISABLED": "false"}
+               "HEADLINE_DEDUP_AUTH_DISABLED": "false", **(settings or {})}
         exe = [sys.executable, "-m", "headline_dedup.cli.main"]
         procs = [subprocess.Popen(exe + ["api"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]

@@ -91,3 +91,12 @@ def make_encoder(kind: str, url: str | None = None, model: str | None = None):
             raise ConfigurationError("invalid_encoder", "the http encoder needs an embeddings server URL")
         return HttpEncoder(url, model or "multilingual-e5-small")
     raise ConfigurationError("invalid_encoder", f"encoder is one of {ENCODERS}, got {kind!r}")
+
+
+def encoders_for(vectors: str, judge: str, url: str | None = None, cached: bool = False):
+    """(candidate vectors, judge) encoders of the kinds named; one object when both are the same kind, so that a
+    headline is embedded once; `cached`: remember vectors across runs (offline sweeps)."""
+    made = {k: make_encoder(k, url) for k in {vectors, judge}}
+    if cached:
+        made = {k: CachedEncoder(e) if e is not None and k != "words" else e for k, e in made.items()}
+    return made[vectors], made[judge]

@@ -54,9 +54,17 @@ class Engine:
         """Normalise one headline (raises `InvalidHeadline`)."""
         return self.normalizer.normalize(headline.text, headline.lang)
 
+    def foresee(self, headlines: Sequence[Headline]) -> None:
+        """Embed, in one call, what the semantic judge will need to decide `headlines` (a dry run that notes it)."""
+        if self.judge is not None and headlines:
+            with self.judge.foreseeing():
+                self.process(headlines, dry_run=True)
+
     def process(self, headlines: Sequence[Headline], dry_run: bool = False) -> list[Decision]:
         """Cluster a batch; returns one `Decision` per headline, in order. Commits before returning, unless
         `dry_run`: then the index and the store are only read (what the batch *would* do)."""
+        if self.judge is not None and not dry_run:
+            self.foresee(headlines)
         normalized: list[NormalizedHeadline | None] = []
         rejected: dict[int, Decision] = {}
         for i, h in enumerate(headlines):
@@ -71,10 +79,17 @@ class Engine:
         min_tokens = self.config.policy.min_tokens
         indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
-        entries = [IndexEntry(headlines[i].id, s, headlines[i].timestamp) for i, s in zip(indexable, signatures)]
-        lookup = self.index.query if dry_run else self.index.insert_and_query
-        candidates = dict(zip(indexable, lookup(entries)))
-        by_meaning = dict(zip(indexable, self._dense_candidates([headlines[i] for i in indexable], entries, dry_run)))
+        entries = self._entries([headlines[i] for i in indexable], signatures)
+        if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
+            found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
+        else:
+            found = self.index.insert_and_query(entries)
+        candidates = dict(zip(indexable, found))
+        by_meaning = {}
+        if self.dense is not None and entries:
+            near = self.dense.index.query(entries, within=True) if dry_run else \
+                self.dense.index.insert_and_query(entries)
+            by_meaning = dict(zip(indexable, near))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
@@ -107,19 +122,32 @@ class Engine:
             self.store.commit(outcome)
         return outcome.decisions
 
-    def _dense_candidates(self, headlines: Sequence[Headline], entries: list[IndexEntry], dry_run: bool):
-        """Each entry's neighbours by meaning (none without `dense`)."""
-        if self.dense is None or not entries:
-            return [() for _ in entries]
+    def _batch_mates(self, entries: list[IndexEntry]) -> list[list[str]]:
+        """For each entry, the earlier entries of the batch that share a band with it."""
+        seen: dict[bytes, list[str]] = {}
+        out = []
+        for e in entries:
+            mates: dict[str, None] = {}
+            bands = self.signer.band_keys(e.signature)
+            for band in bands:
+                mates.update(dict.fromkeys(seen.get(band, ())))
+            for band in bands:
+                seen.setdefault(band, []).append(e.headline_id)
+            out.append(list(mates))
+        return out
+
+    def _entries(self, headlines: Sequence[Headline], signatures) -> list[IndexEntry]:
+        """Index entries; with `dense`, each carries its vector (and its word rows, for word vectors: the band
+        index stores them where a service's processes mirror them)."""
+        if self.dense is None or not headlines:
+            return [IndexEntry(h.id, s, h.timestamp) for h, s in zip(headlines, signatures)]
         texts = [h.text for h in headlines]
         vectors = self.dense.encoder.encode(texts)
         words = getattr(self.dense.encoder, "words", None)
-        dense_entries = [IndexEntry(e.headline_id, e.signature, e.timestamp, v, words(t) if words else ())
-                         for e, v, t in zip(entries, vectors, texts)]
         if self.judge is not None and self.judge.source.encoder is self.dense.encoder:
-            self.judge.source.add({e.headline_id: v for e, v in zip(entries, vectors)})
-        lookup = self.dense.index.query if dry_run else self.dense.index.insert_and_query
-        return lookup(dense_entries)
+            self.judge.source.add({h.id: v for h, v in zip(headlines, vectors)})
+        return [IndexEntry(h.id, s, h.timestamp, v, words(t) if words else ())
+                for h, s, v, t in zip(headlines, signatures, vectors, texts)]
 
     def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, by_meaning: Sequence[str],
                 snap, profiles, rarity: Rarity) -> Decision:

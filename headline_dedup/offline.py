@@ -1,7 +1,6 @@
 """Clustering a whole feed in one process: the engine with the in-memory adapters."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from headline_dedup.clustering import Decision
@@ -14,29 +13,10 @@ from headline_dedup.normalize import Normalizer
 from headline_dedup.ports import Headline
 from headline_dedup.signatures import Signer
 from headline_dedup.semantic import JudgeParams, MemoryVectors, SemanticJudge
-from headline_dedup.vectors import DenseIndex, DenseSearch, Encoder
-from headline_dedup.wordvectors import WordVectorEncoder
+from headline_dedup.vectors import DenseParams, DenseSearch, Encoder, dense_index, dense_params
 from headline_dedup.weights import document_frequencies
 
 DEFAULT_WINDOW_SECONDS = 72 * 3600
-
-
-@dataclass(frozen=True)
-class DenseParams:
-    """How many neighbours by meaning become candidates, and how close they must be."""
-
-    k: int
-    min_cosine: float
-    min_alignment: float | None = None  # word vectors without a judge: the words must agree this well
-
-
-def dense_params(encoder: Encoder, judged: bool) -> DenseParams:
-    """Measured on the editor-judged dev pairs (bench/results/quality.md). Word vectors: the 10 nearest; without a
-    judge only those whose words align at 0.65 or more (below, the lexical rules join other stories). e5 without a
-    judge: the 5 nearest at cosine 0.92 or more (below 0.92, read blind: 16 SAME, 25 DIFF of 47 new pairs)."""
-    if isinstance(encoder, WordVectorEncoder):
-        return DenseParams(10, 0.5, None if judged else 0.65)
-    return DenseParams(5, 0.0 if judged else 0.92)
 
 
 def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | None = None,
@@ -51,12 +31,8 @@ def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | N
     index = MemoryIndex(Signer(config.signature), window_seconds=window_seconds)
     search = None
     if candidates is not None:
-        p = dense or dense_params(candidates, judge is not None)
-        agree = None
-        if p.min_alignment is not None:
-            align, floor = candidates.alignment, p.min_alignment
-            agree = lambda a, b: align(a, b) >= floor  # noqa: E731
-        search = DenseSearch(candidates, DenseIndex(candidates.dim, p.k, p.min_cosine, window_seconds, agree))
+        params = dense or dense_params(candidates, judge is not None)
+        search = DenseSearch(candidates, dense_index(candidates, params, window_seconds))
     semantic = None
     if judge is not None:
         semantic = SemanticJudge(MemoryVectors(judge), judge_params)

@@ -15,11 +15,12 @@ overlap reaches `grey_min` and neither figures nor kickers conflict. Measured on
 (README, bench/results/quality.md): e5 at 0.93 with word overlap at 0.2.
 
 Vectors come from a `VectorSource`, which computes each headline's vector once: the engine tells it the batch's
-texts, and it embeds what it lacks in one call. Only the headlines in open decisions and their candidates are
-ever embedded.
+texts, and foresees what a batch will need with a dry run whose wants are embedded in one call (`foreseeing`).
+Only the headlines in open decisions and their candidates are ever embedded.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Mapping, Protocol, Sequence
 
@@ -36,8 +37,9 @@ class VectorSource(Protocol):
     def remember(self, texts: Mapping[str, str]) -> None:
         """Texts of headlines that may be asked for (the current batch's)."""
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Unit vectors of `ids` (computing those it lacks); ids whose text is unknown are left out."""
+    def vectors(self, ids: Sequence[str], embed: bool = True) -> dict[str, np.ndarray]:
+        """Unit vectors of `ids`, computing those it lacks unless `embed` is false; ids whose text is unknown are
+        left out."""
 
 
 class MemoryVectors:
@@ -56,9 +58,9 @@ class MemoryVectors:
         """Vectors computed elsewhere (the same encoder's candidate vectors)."""
         self._vectors.update(vectors)
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    def vectors(self, ids: Sequence[str], embed: bool = True) -> dict[str, np.ndarray]:
         missing = [i for i in dict.fromkeys(ids) if i not in self._vectors and i in self._texts]
-        if missing:
+        if missing and embed:
             self._vectors.update(zip(missing, self.encoder.encode([self._texts[i] for i in missing])))
             self.embedded += len(missing)
         return {i: self._vectors[i] for i in ids if i in self._vectors}
@@ -76,6 +78,20 @@ class SemanticJudge:
     def __init__(self, source: VectorSource, params: JudgeParams | None = None):
         self.source = source
         self.params = params or JudgeParams()
+        self._foreseen: set[str] | None = None
+
+    @contextmanager
+    def foreseeing(self):
+        """Inside, `choose` embeds nothing and notes the vectors it lacked; on leaving, they are embedded in one
+        call (an encoder is far faster on a batch than text by text)."""
+        self._foreseen = set()
+        try:
+            yield
+            wanted = sorted(self._foreseen)
+        finally:
+            self._foreseen = None
+        if wanted:
+            self.source.vectors(wanted)
 
     @property
     def name(self) -> str:
@@ -86,7 +102,10 @@ class SemanticJudge:
         open cluster to the headline's candidates among its members (one `vectors` call for all of them)."""
         if not open_clusters:
             return None
-        found = self.source.vectors([headline_id, *(m for ms in open_clusters.values() for m in ms)])
+        ids = [headline_id, *(m for ms in open_clusters.values() for m in ms)]
+        found = self.source.vectors(ids, embed=self._foreseen is None)
+        if self._foreseen is not None:
+            self._foreseen.update(i for i in ids if i not in found)
         mine = found.get(headline_id)
         if mine is None:
             return None

@@ -144,9 +144,12 @@ class WordVectorEncoder:
         return tuple(out)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            rows = self.words(text)
+        return self.vectors_of([self.words(t) for t in texts])
+
+    def vectors_of(self, rows_per_text: Sequence[Sequence[int]]) -> np.ndarray:
+        """Unit mean vectors of `words` results (zero for a text without content words)."""
+        out = np.zeros((len(rows_per_text), self.dim), dtype=np.float32)
+        for i, rows in enumerate(rows_per_text):
             if rows:
                 out[i] = self.vectors.table[list(rows)].sum(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)

@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis
 from flask import current_app
 
+from headline_dedup.clustering import Decision
 from headline_dedup.engine import Engine
+from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
-from headline_dedup.signatures import Signer
+from headline_dedup.storage.assembly import redis_engine
 from headline_dedup.storage.eventhub import EventHub
-from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.reads import Reader
-from headline_dedup.storage.store import RedisStore
 
 EXTENSION = "headline_dedup"
 
@@ -30,16 +30,21 @@ class Services:
     hub: EventHub  # started by the first event stream
     streams: threading.BoundedSemaphore  # open event streams
     _matcher: Engine | None = None
+    _matching: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def matcher(self) -> Engine:
         """An engine on the shared index and state, used only for dry runs (built on first use: it checks the
         index fingerprint)."""
         if self._matcher is None:
-            config = self.settings.engine_config()
-            index = RedisIndex(self.client, self.keys, Signer(config.signature), self.settings.window_hours * 3600)
-            self._matcher = Engine(index, RedisStore(self.client, self.keys), config)
+            self._matcher = redis_engine(self.client, self.keys, self.settings)
         return self._matcher
+
+    def match(self, headline: Headline) -> Decision:
+        """The decision a headline would get now (a dry run; one at a time: the engine's mirror of the index by
+        meaning catches up as it searches)."""
+        with self._matching:
+            return self.matcher.process([headline], dry_run=True)[0]
 
 
 def build(settings: Settings, client: redis.Redis) -> Services:

@@ -101,8 +101,8 @@ def match():
         raise InvalidRequest("invalid_body", "expected a JSON object")
     item = MatchIn.model_validate(body)
     svc = services()
+    decision = svc.match(Headline("match", item.text, item.lang, None, time.time()))
     engine = svc.matcher
-    decision = engine.process([Headline("match", item.text, item.lang, None, time.time())], dry_run=True)[0]
     joins = None if decision.created or decision.cluster_id is None else decision.cluster_id
     try:
         tokens = list(engine.prepare(Headline("match", item.text, item.lang)).tokens)
@@ -110,6 +110,7 @@ def match():
         tokens = []
     runner = decision.runner_up
     return jsonify({"would_join": joins, "reason": decision.reason, "score": round(decision.score, 4),
+                    "semantic": None if decision.semantic is None else round(decision.semantic, 4),
                     "tokens": tokens,
                     "runner_up": {"cluster_id": runner[0], "score": round(runner[1], 4)} if runner and runner[0]
                     else None,

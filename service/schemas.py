@@ -80,8 +80,8 @@ class HeadlineOut(BaseModel):
     lang: str = "fr"
     status: Literal["queued", "clustered", "rejected", "dead"] | None = None
     cluster_id: str | None = None
-    reason: str | None = Field(None, description="new | exact | similar | live | core | too_short | empty | "
-                                                  "<error code>")
+    reason: str | None = Field(None, description="new | exact | similar | live | core | semantic | too_short | "
+                                                  "empty | <error code>")
     score: float | None = None
     received_at: float | None = None
     event_at: float | None = Field(None, description="the headline's event time (epoch seconds): its "
@@ -137,7 +137,9 @@ class MatchCandidate(BaseModel):
 class MatchOut(BaseModel):
     would_join: str | None = Field(description="the cluster the headline would join; null: it would open one")
     reason: str
-    score: float
+    score: float = Field(description="word-overlap score against the cluster")
+    semantic: float | None = Field(None, description="the semantic judge's cosine when it made the call (reason "
+                                                     "`semantic`; JUDGE=e5), else null")
     tokens: list[str]
     runner_up: MatchCandidate | None = None
     cluster: ClusterOut | None = None

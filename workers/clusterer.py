@@ -21,16 +21,14 @@ from contextlib import contextmanager
 import redis
 from redis.exceptions import LockError, LockNotOwnedError
 
-from headline_dedup.engine import Engine
 from headline_dedup.logs import get_logger
-from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
-from headline_dedup.signatures import Signer
+from headline_dedup.storage.assembly import redis_engine
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.deadletters import stage_dead_letter
-from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import Fence, RedisStore, as_text, fenced_pipeline
+from headline_dedup.workers.embedahead import EmbedAhead, headline_of
 from headline_dedup.workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
@@ -50,10 +48,9 @@ class Clusterer(Role):
         self.client, self.settings = client, settings
         self.keys = Keys(settings.key_prefix, settings.namespace)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
-        config = settings.engine_config()
         self.store = RedisStore(client, self.keys, record_ttl=settings.retention_days * 86400)
-        index = RedisIndex(client, self.keys, Signer(config.signature), settings.window_hours * 3600)
-        self.engine = Engine(index, self.store, config, cluster_id_for=lambda hid: f"c{hid}")
+        self.engine = redis_engine(client, self.keys, settings, self.store, cluster_id_for=lambda hid: f"c{hid}")
+        self.ahead = EmbedAhead(client, self.keys, self.engine, settings.worker_batch) if self.engine.judge else None
         super().__init__()
         self._next_expiry = 0.0
         self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
@@ -73,6 +70,8 @@ class Clusterer(Role):
             with self._lock() as lock:
                 self.handle(reclaimed, lock)
         elif self._new_entries_waiting():
+            if self.ahead is not None:  # the semantic tier's embeddings, outside the lock (see EmbedAhead)
+                self.ahead.run()
             # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
             # number of workers gives the clusters one worker gives.
             with self._lock() as lock:
@@ -218,11 +217,7 @@ class Clusterer(Role):
         return {hid for hid, st in zip(ids, pipe.execute()) if as_text(st) in ("clustered", "rejected")}
 
     def _decide(self, todo) -> None:
-        # Event time: the publication time when the API found it plausible, else the arrival time.
-        # The lead sentence of the body (computed at ingest: the stream carries it, not the body).
-        headlines = [Headline(f["id"], f["text"], f.get("lang") or "fr", f.get("source") or None,
-                              float(f.get("event_at") or f.get("received_at") or 0), f.get("lead") or None)
-                     for f, _ in todo]
+        headlines = [headline_of(f) for f, _ in todo]
         by_id = {f["id"]: f for f, _ in todo}
         entry_ids = [mid for _, mid in todo]
 

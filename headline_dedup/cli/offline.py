@@ -13,7 +13,7 @@ from typing import Iterator, Sequence
 from headline_dedup.clustering import PolicyParams
 from headline_dedup.engine import EngineConfig
 from headline_dedup.errors import InvalidHeadline, InvalidRequest
-from headline_dedup.encoders import ENCODERS, CachedEncoder, make_encoder
+from headline_dedup.encoders import ENCODERS, encoders_for
 from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.feeds import FeedRow, open_input, read_article, read_feed
 from headline_dedup.judged import Judgements, pooled
@@ -161,14 +161,9 @@ def progress_bar():
 
 
 def _encoders(args, settings: Settings, cached: bool = False):
-    """(candidate vectors, judge) encoders from the flags or the settings; one encoder object when both are the
-    same kind, so that a headline is embedded once."""
-    url = args.embeddings_url or settings.embeddings_url
-    kinds = (args.vectors or settings.vectors, args.judge or settings.judge)
-    made = {k: make_encoder(k, url) for k in set(kinds)}
-    if cached:  # a sweep encodes each headline once
-        made = {k: CachedEncoder(e) if e is not None and k != "words" else e for k, e in made.items()}
-    return made[kinds[0]], made[kinds[1]]
+    """(candidate vectors, judge) encoders from the flags or the settings."""
+    return encoders_for(args.vectors or settings.vectors, args.judge or settings.judge,
+                        args.embeddings_url or settings.embeddings_url, cached)
 
 
 def cmd_cluster(args, settings: Settings) -> int:

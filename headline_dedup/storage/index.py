@@ -1,5 +1,6 @@
 """The shared candidate index in Redis: atomic insert-and-query in one round trip per batch, a sliding window
-of time buckets that expire, and the signature parameters stored beside it (a mismatch is refused)."""
+of time buckets that expire, and the signature parameters stored beside it (a mismatch is refused). The same
+script appends each added headline's word-vector rows to the `near` stream (see `storage.dense`)."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import redis
 
 from headline_dedup.errors import IndexMismatch
@@ -14,6 +16,15 @@ from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
+
+def pack_words(rows) -> bytes:
+    """Word-vector rows as the `near` stream holds them: little-endian uint16 (the table has 20,000 rows)."""
+    return np.asarray(rows, dtype="<u2").tobytes()
+
+
+def unpack_words(raw: bytes) -> tuple[int, ...]:
+    return tuple(int(r) for r in np.frombuffer(raw, dtype="<u2"))
+
 
 SCRIPT = (Path(__file__).parent / "scripts" / "insert_and_query.lua").read_text(encoding="utf-8")
 BUCKETS_PER_WINDOW = 3
@@ -68,8 +79,11 @@ class RedisIndex:
             return []
         bucket_keys = self._bucket_keys(entries)
         bands = self.signer.band_keys(entries[0].signature)
-        args: list = [int(self.window_seconds + 2 * self.bucket_seconds), len(bands), len(bands[0]), len(entries)]
+        keep = self.window_seconds + 2 * self.bucket_seconds
+        near_minid = f"{int((time.time() - keep) * 1000)}-0" if any(e.words for e in entries) else "0"
+        args: list = [int(keep), len(bands), len(bands[0]), len(entries), near_minid]
         for e in entries:  # band fields have a fixed length: one argument per entry, split by the script
-            args += [e.headline_id, b"".join(self.signer.band_keys(e.signature))]
-        result = self._script(keys=[*bucket_keys, self.keys.meta], args=args)
+            args += [e.headline_id, b"".join(self.signer.band_keys(e.signature)), pack_words(e.words),
+                     repr(float(e.timestamp))]
+        result = self._script(keys=[*bucket_keys, self.keys.meta, self.keys.near], args=args)
         return [[x for x in as_text(found).split(",") if x] for found in result]

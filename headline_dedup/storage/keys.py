@@ -11,6 +11,10 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
 | {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
 | {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
+| {t}:near                 | stream | indexed headlines' word-vector rows (id, time, rows), trimmed  |
+|                          |        | to the window: workers mirror it to search by meaning          |
+| {t}:sv:<encoder>:<id>    | string | a headline's vector for the semantic judge (float16), expires  |
+| {t}:ahead:<entry>        | string | an ingest entry claimed by a worker to embed ahead, expires    |
 | {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own) |
 | {t}:df                   | hash   | token -> number of headlines containing it                     |
 | {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys     |
@@ -68,6 +72,14 @@ class Keys:
 
     def lsh(self, bucket: int) -> str:
         return self._k("lsh", str(bucket))
+
+    near = property(lambda self: self._k("near"))
+
+    def semantic_vector(self, encoder_tag: str, headline_id: str) -> str:
+        return self._k("sv", encoder_tag, headline_id)
+
+    def embed_claim(self, entry_id: str) -> str:
+        return self._k("ahead", entry_id)
 
     def cluster(self, cluster_id: str) -> str:
         return self._k("c", cluster_id)

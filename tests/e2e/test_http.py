@@ -78,8 +78,10 @@ def test_batch_with_one_bad_item_is_rejected_whole(stack):
 
 
 def test_service_clusters_equal_the_offline_cluster_command(stack, seed_headlines):
+    from headline_dedup.encoders import encoders_for
     from headline_dedup.feeds import FeedRow
     from headline_dedup.offline import cluster_rows, memory_engine
+    from headline_dedup.settings import Settings
 
     http, _ = stack
     for i in range(0, len(seed_headlines), 20):  # several posts, as `headline-dedup ingest` does
@@ -89,7 +91,9 @@ def test_service_clusters_equal_the_offline_cluster_command(stack, seed_headline
     served = sorted(sorted(m["text"] for m in c["members"]) for c in page["clusters"])
     rows = [FeedRow(str(i), t) for i, t in enumerate(seed_headlines)]
     groups: dict[str, list[str]] = {}
-    for row, d in cluster_rows(rows, memory_engine()):
+    settings = Settings()  # the defaults, as the service's
+    candidates, judge = encoders_for(settings.vectors, settings.judge)
+    for row, d in cluster_rows(rows, memory_engine(candidates=candidates, judge=judge)):
         groups.setdefault(d.cluster_id, []).append(row.text)
     assert served == sorted(sorted(g) for g in groups.values())
 

@@ -5,6 +5,7 @@ import pytest
 from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
 from headline_dedup.semantic import JudgeParams, MemoryVectors, SemanticJudge
+from headline_dedup.vectors import DenseParams
 from headline_dedup.wordvectors import WordVectorEncoder
 
 BOURSE = ["La Bourse de Paris salue la baisse des taux de la BCE",
@@ -17,7 +18,8 @@ def words():
 
 
 def _decide(words, texts, bar):
-    engine = memory_engine(candidates=words, judge=words, judge_params=JudgeParams(bar=bar))
+    engine = memory_engine(candidates=words, judge=words, dense=DenseParams(10, 0.0),
+                           judge_params=JudgeParams(bar=bar))
     return engine, engine.process([Headline(str(i), t) for i, t in enumerate(texts)])
 
 
@@ -40,6 +42,22 @@ def test_conflicting_figures_are_not_judged(words):
     texts = ["Séisme en Turquie: au moins 12 morts", "Séisme en Turquie: au moins 40 morts selon un nouveau bilan"]
     _, (first, second) = _decide(words, texts, bar=0.0)
     assert second.cluster_id != first.cluster_id
+
+
+def test_a_batch_is_foreseen_and_embedded_in_one_call(words):
+    calls = []
+
+    class Counting:  # the real word vectors, counting the calls made to them
+        name, dim = words.name, words.dim
+
+        def encode(self, texts):
+            calls.append(len(texts))
+            return words.encode(texts)
+
+    engine = memory_engine(candidates=words, judge=Counting(), dense=DenseParams(10, 0.0),
+                           judge_params=JudgeParams(bar=0.99))
+    engine.process([Headline(str(i), t) for i, t in enumerate(BOURSE * 2 + ["La Bourse de Paris recule"])])
+    assert calls and calls[0] >= 2 and len(calls) == 1  # the open decisions' vectors, embedded together
 
 
 def test_each_headline_is_embedded_once_and_only_when_a_decision_is_open(words):

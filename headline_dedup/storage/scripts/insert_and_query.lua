@@ -2,16 +2,22 @@
 -- a band in any bucket of the window, then add the entry to the current bucket, unless the current bucket
 -- already holds a headline with the very same signature (it shares every band: re-sends and re-scrapes
 -- would otherwise pile up in every band). A headline processed twice is not added twice.
--- KEYS: bucket hashes, current first, then the meta hash (its `indexed` counts entries added).
--- ARGV: ttl, bands per entry, band field length, entry count, then per
--- entry its id and its band fields concatenated. Returns, per entry, the found ids joined by commas.
+-- An entry added that carries word-vector rows is also appended to the `near` stream (the index by meaning that
+-- workers mirror), in the same step, and the stream is trimmed to the window.
+-- KEYS: bucket hashes, current first, then the meta hash (its `indexed` counts entries added), then the near
+-- stream.
+-- ARGV: ttl, bands per entry, band field length, entry count, the near stream's oldest id to keep ("0": no
+-- trim), then per entry its id, its band fields concatenated, its word rows (packed, maybe empty) and its time.
+-- Returns, per entry, the found ids joined by commas.
 local ttl, bands, flen, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local near_minid = ARGV[5]
 local MAX_IDS_BYTES = 4096 -- a band shared by very many headlines keeps only its most recent ids
-local out, pos, added = {}, 5, 0
-local buckets = #KEYS - 1
+local out, pos, added = {}, 6, 0
+local buckets = #KEYS - 2
+local near = KEYS[#KEYS]
 for _ = 1, count do
-  local id, packed = ARGV[pos], ARGV[pos + 1]
-  pos = pos + 2
+  local id, packed, words, at = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3]
+  pos = pos + 4
   local fields = {}
   for b = 1, bands do fields[b] = string.sub(packed, (b - 1) * flen + 1, b * flen) end
   local seen, found, in_current, twin = {}, {}, {}, false
@@ -51,10 +57,19 @@ for _ = 1, count do
         changed = true
       end
     end
-    if changed then added = added + 1 end
+    if changed then
+      added = added + 1
+      if #words > 0 then
+        if near_minid ~= '0' then
+          redis.call('XADD', near, 'MINID', '~', near_minid, '*', 'id', id, 't', at, 'w', words)
+        else
+          redis.call('XADD', near, '*', 'id', id, 't', at, 'w', words)
+        end
+      end
+    end
   end
   out[#out + 1] = table.concat(found, ',') -- one bulk string: far cheaper for the client to parse
 end
 redis.call('EXPIRE', KEYS[1], ttl)
-if added > 0 then redis.call('HINCRBY', KEYS[#KEYS], 'indexed', added) end
+if added > 0 then redis.call('HINCRBY', KEYS[buckets + 1], 'indexed', added) end
 return out

@@ -1,0 +1,61 @@
+"""Candidates by meaning in the service: the `near` stream mirrored by each process as an in-memory `DenseIndex`.
+
+The band index script appends every headline it adds to `near` (its id, time and word-vector rows, a few bytes),
+in the same atomic step, and trims the stream to the window. A process searching by meaning first reads what
+the stream gained since it last looked (`XRANGE` from its last id), rebuilds those vectors from the rows, and
+searches its mirror: an exact search over the window's vectors, one matrix product per batch. Searches for a
+batch happen under the clustering lock, after that batch's band insert, so the mirror holds every headline
+decided before it, whichever worker decided it.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import redis
+
+from headline_dedup.ports import IndexEntry
+from headline_dedup.storage.index import unpack_words
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
+from headline_dedup.vectors import DenseIndex
+
+CATCH_UP_COUNT = 5000  # stream entries read per round trip while catching up
+
+
+class RedisDenseIndex:
+    """The `CandidateIndex` by meaning over the `near` stream (word vectors: the stream holds word rows)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, encoder, mirror: DenseIndex):
+        self.client, self.keys, self.encoder, self.mirror = client, keys, encoder, mirror
+        self._last = "0-0"  # the last stream entry mirrored
+
+    def catch_up(self, exclude: set[str] = frozenset()) -> int:
+        """Mirror the entries added since the last call (except `exclude`: the batch being inserted); returns
+        how many were added."""
+        added = 0
+        while True:
+            start = "-" if self._last == "0-0" else f"({self._last}"
+            page = self.client.xrange(self.keys.near, min=start, max="+", count=CATCH_UP_COUNT)
+            if not page:
+                return added
+            entries = []
+            for mid, fields in page:
+                f = {as_text(k): v for k, v in fields.items()}
+                hid = as_text(f.get("id"))
+                if hid and hid not in exclude and hid not in self.mirror:
+                    entries.append((hid, float(as_text(f.get("t")) or 0), unpack_words(f.get("w") or b"")))
+            if entries:
+                vectors = self.encoder.vectors_of([w for _, _, w in entries])
+                self.mirror.add([IndexEntry(hid, None, t, v, w) for (hid, t, w), v in zip(entries, vectors)])
+                added += len(entries)
+            self._last = as_text(page[-1][0])
+            if len(page) < CATCH_UP_COUNT:
+                return added
+
+    def query(self, entries: Sequence[IndexEntry], within: bool = False) -> list[list[str]]:
+        self.catch_up()
+        return self.mirror.query(entries, within)
+
+    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        self.catch_up(exclude={e.headline_id for e in entries})
+        return self.mirror.insert_and_query(entries)

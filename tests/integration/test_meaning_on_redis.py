@@ -1,0 +1,72 @@
+"""Candidates by meaning and the semantic tier on the Redis adapters: the `near` stream mirrored by each worker,
+the judge's vectors stored once, and the same clusters as the in-memory engine."""
+import pytest
+
+from bench.data import dev
+from headline_dedup.encoders import E5Encoder
+from headline_dedup.errors import IndexMismatch
+from headline_dedup.offline import memory_engine
+from headline_dedup.ports import Headline
+from headline_dedup.settings import Settings
+from headline_dedup.storage.assembly import record_vectors, redis_engine
+from headline_dedup.storage.keys import Keys
+from headline_dedup.wordvectors import WordVectorEncoder
+
+
+def _headlines(n):
+    return [Headline(r.id, r.text, timestamp=r.timestamp) for r in dev()[:n]]
+
+
+def test_two_workers_mirrors_give_the_clusters_of_one_in_memory_engine(redis_client):
+    hs = _headlines(700)
+    expected = [d.cluster_id for d in memory_engine(candidates=WordVectorEncoder()).process(hs)]
+    settings = Settings(vectors="words", judge="none")
+    workers = [redis_engine(redis_client, Keys(), settings) for _ in range(2)]
+    got = []
+    for n, i in enumerate(range(0, len(hs), 50)):  # the workers take turns, as under the clustering lock
+        got += [d.cluster_id for d in workers[n % 2].process(hs[i:i + 50])]
+    assert got == expected
+    assert sum(d.reason != "new" for d in memory_engine().process(hs)) < sum(a != b.id for a, b in zip(got, hs))
+
+
+def test_the_near_stream_holds_each_indexed_headline_once(redis_client):
+    engine = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="none"))
+    hs = _headlines(40)
+    engine.process(hs)
+    before = redis_client.xlen(Keys().near)
+    engine.index.insert_and_query(engine._entries(hs, engine.signer.sign(engine.prepare(h).tokens for h in hs)))
+    indexed = int(redis_client.hget(Keys().meta, "indexed"))
+    assert redis_client.xlen(Keys().near) == before == indexed > 30  # a retried batch adds nothing
+
+
+def test_a_namespace_keeps_one_encoders_vectors(redis_client):
+    record_vectors(redis_client, Keys(), "words:a")
+    record_vectors(redis_client, Keys(), "words:a")
+    with pytest.raises(IndexMismatch):
+        record_vectors(redis_client, Keys(), "words:b")
+    with pytest.raises(IndexMismatch):
+        redis_engine(redis_client, Keys(), Settings(vectors="words"))
+    redis_engine(redis_client, Keys(namespace="other"), Settings(vectors="words"))
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return E5Encoder()
+
+
+def test_the_e5_tier_on_redis_decides_as_in_memory_and_embeds_each_headline_once(redis_client, seed_headlines, e5):
+    hs = [Headline(str(i), t, timestamp=1_700_000_000 + i) for i, t in enumerate(seed_headlines)]
+    expected = memory_engine(candidates=WordVectorEncoder(), judge=e5).process(hs)
+    for h in hs:  # the records ingest writes: the judge reads an earlier headline's text from it
+        redis_client.hset(Keys().headline(h.id), "text", h.text)
+    engine = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="e5"))
+    got = []
+    for i in range(0, len(hs), 10):
+        got += engine.process(hs[i:i + 10])
+    assert [d.cluster_id for d in got] == [d.cluster_id for d in expected]
+    assert any(d.reason == "semantic" for d in got)
+    embedded = engine.judge.source.embedded
+    assert 0 < embedded < len(hs)  # only open decisions' headlines and candidates
+    again = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="e5"))
+    again.process(hs, dry_run=True)  # a restarted worker deciding the same headlines: nothing to embed again
+    assert again.judge.source.embedded == 0
