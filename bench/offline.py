@@ -128,7 +128,7 @@ def plain_list(rows: Sequence[Row], repeats: int = 3, baseline: Path | None = No
             run.pop("labels", None)
     median = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
     return {"headlines": len(rows), "repeats": repeats, "code": _commit(ROOT),
-            "baseline": f"{baseline} ({_commit(baseline)})" if baseline else None,
+            "baseline": _commit(baseline) if baseline else None,
             "median_seconds": median, "speed_vs_loop": {k: median["loop"] / s for k, s in median.items()},
             "identical_to_baseline": identical, "clusters": {k: v[0]["clusters"] for k, v in runs.items()},
             "runs": runs}
@@ -144,10 +144,12 @@ def _commit(root: Path) -> str:
     return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def plain_list_markdown(r: dict, command: str) -> str:
+def plain_list_markdown(r: dict) -> str:
     n, med = r["headlines"], r["median_seconds"]
     md = (f"# `headline-dedup cluster` on a plain list ({n:,} scraped titles) against the datasketch loop\n\n"
-          f"Reproduce: `{command}`. The first {n:,} titles of the scrape, in scrape-time order: as a plain list "
+          f"Reproduce: `.venv/bin/python -m bench.offline --size {n} --repeats {r['repeats']}`; add `--baseline DIR` "
+          "to run an earlier commit alongside (`git worktree add --detach DIR <commit>`). "
+          f"The first {n:,} titles of the scrape, in scrape-time order: as a plain list "
           "(one title a line, no time column: every story stays live and nothing leaves the window) and as a TSV "
           "with their scrape times (`--time-column time`). Ours is the whole process (start-up, reading, "
           "writing); the datasketch loop (`datasketch_loop`, as its README suggests, no verification) is timed "
@@ -166,7 +168,7 @@ def plain_list_markdown(r: dict, command: str) -> str:
     if r["baseline"]:
         same = ", ".join(f"{SETUPS[k]}: {'identical' if v else 'DIFFERENT'}"
                          for k, v in r["identical_to_baseline"].items())
-        md += f"\nBaseline: `{r['baseline']}`. Cluster of every row against the baseline's: {same}.\n"
+        md += f"\nBaseline: commit {r['baseline']}. Cluster of every row against the baseline's: {same}.\n"
     md += "\nEvery run (seconds):\n\n"
     md += report.table(["run", *med], [[i + 1, *(f"{r['runs'][k][i]['seconds']:.2f}" for k in med)]
                                        for i in range(r["repeats"])])
@@ -182,8 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     tune_gc()  # as `python -m bench` does: the loop runs in this process
     result = plain_list(data.scrape(args.size), args.repeats, args.baseline)
-    command = " ".join([".venv/bin/python -m bench.offline", *(argv if argv is not None else sys.argv[1:])])
-    path = report.write("offline.plain-list", result, plain_list_markdown(result, command), args.out)
+    path = report.write("offline.plain-list", result, plain_list_markdown(result), args.out)
     print(path.read_text())
     return 0
 
