@@ -191,9 +191,36 @@ def run_ceiling(size: int, out_dir: Path) -> Path:
     return report.write("ceiling", {"runs": runs}, md, out_dir)
 
 
+def run_quality(size: int, out_dir: Path) -> Path:
+    from bench import quality
+
+    r = quality.run(min(size, 20_000))
+    md = "# Quality and speed of each candidate/judge configuration (one run)\n\n"
+    md += ("Editor-judged dev pairs (`fr-news-day/dev-adjudicated.tsv`, pooled: precision = SAME among the "
+           "system's judged pairs, recall = SAME found / all SAME; unjudged = the system's pairs no one judged), "
+           "the silver labels, and the seed feed's 16 same-story pairs (`bench/quality.py` lists them).\n\n")
+    md += report.table(["configuration", "precision", "recall", "F1", "DIFF", "UNSURE", "unjudged",
+                        "silver pair F1", "silver B³ F1", "seed pairs", "seed false pairs"], [
+        [name, f"{d['judged']['precision']:.3f}", f"{d['judged']['recall']:.3f}", f"{d['judged']['f1']:.3f}",
+         d["judged"]["diff_made"], d["judged"]["unsure_made"], d["judged"]["unjudged"],
+         f"{d['silver_pair_f1']:.3f}", f"{d['silver_bcubed_f1']:.4f}",
+         f"{r['seed'][name]['found']} of {r['seed'][name]['required']}",
+         ", ".join(map(str, r["seed"][name]["false"])) or "none"] for name, d in r["dev"].items()])
+    md += "\nFrench STS headline pairs (score >= 4 same, <= 2 different), word overlap alone and with the e5 tier:\n\n"
+    md += report.table(["rule", "precision", "recall"], [
+        ["word overlap (threshold 0.6)" if s["e5_bar"] is None else f"+ e5 >= {s['e5_bar']:.2f}",
+         f"{s['precision']:.3f}", f"{s['recall']:.3f}"] for s in r["sts"]])
+    md += (f"\nSpeed: `cluster` on the first {r['speed_rows']:,} scraped headlines (scrape-time order), one process, "
+           "each configuration paying for its own embeddings:\n\n")
+    md += report.table(["configuration", "headlines/s", "seconds", "headlines embedded by e5"], [
+        [name, f"{s['per_second']:,.0f}", f"{s['seconds']:.1f}", f"{s['embedded']:,}"]
+        for name, s in r["speed"].items()])
+    return report.write("quality", r, md, out_dir)
+
+
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
               "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability,
-              "ceiling": run_ceiling}
+              "ceiling": run_ceiling, "quality": run_quality}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,8 +76,8 @@ class CachedEncoder:
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
 
-def make_encoder(kind: str, url: str | None = None, model: str | None = None):
-    """The encoder named `kind` (one of ENCODERS; None for "none")."""
+def make_encoder(kind: str, url: str | None = None, model: str | None = None, threads: int = 0):
+    """The encoder named `kind` (one of ENCODERS; None for "none"); `threads`: e5's (0: one per core)."""
     if kind == "none":
         return None
     if kind == "words":
@@ -85,7 +85,7 @@ def make_encoder(kind: str, url: str | None = None, model: str | None = None):
 
         return WordVectorEncoder()
     if kind == "e5":
-        return E5Encoder()
+        return E5Encoder(threads or None)
     if kind == "http":
         if not url:
             raise ConfigurationError("invalid_encoder", "the http encoder needs an embeddings server URL")

@@ -38,8 +38,8 @@ class Engine:
                  cluster_id_for: Callable[[str], str] = lambda headline_id: headline_id,
                  dense: DenseSearch | None = None, judge: SemanticJudge | None = None):
         """`index`: the MinHash band index; `dense`: sentence-vector candidates beside it; `judge`: the semantic
-        verifier tier (see `semantic`). Without a judge, what only `dense` found is decided by the lexical rules
-        (so `dense` should keep only neighbours whose words agree)."""
+        verifier tier (see `semantic`). What only `dense` found is judged by the lexical rules when its words
+        agree with the headline's (`DenseSearch.min_alignment`), and by the judge when there is one."""
         self.config = config or EngineConfig()
         self.index = index
         self.store = store
@@ -85,11 +85,12 @@ class Engine:
         else:
             found = self.index.insert_and_query(entries)
         candidates = dict(zip(indexable, found))
-        by_meaning = {}
+        by_meaning, aligned = {}, {}
         if self.dense is not None and entries:
             near = self.dense.index.query(entries, within=True) if dry_run else \
                 self.dense.index.insert_and_query(entries)
             by_meaning = dict(zip(indexable, near))
+            aligned = dict(zip(indexable, self._aligned(entries, near)))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
@@ -112,7 +113,8 @@ class Engine:
             total += 1
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
-            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), snap, profiles, rarity)
+            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i, ()), snap,
+                                    profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
             if snap.exact.get(n.key) not in profiles:  # a new text, or its twin's cluster has expired
@@ -149,8 +151,20 @@ class Engine:
         return [IndexEntry(h.id, s, h.timestamp, v, words(t) if words else ())
                 for h, s, v, t in zip(headlines, signatures, vectors, texts)]
 
+    def _aligned(self, entries: list[IndexEntry], near: list[list[str]]) -> list[list[str]]:
+        """Of each entry's neighbours by meaning, those whose words agree with its own (`DenseSearch`). An encoder
+        without words to align: all of them, or none when a judge is there to judge them."""
+        align, floor = getattr(self.dense.encoder, "alignment", None), self.dense.min_alignment
+        if align is None or floor is None:
+            return near if self.judge is None else [[] for _ in near]
+        batch = {e.headline_id: e.words for e in entries}
+
+        def words(hid):
+            return batch[hid] if hid in batch else self.dense.index.words_of(hid)
+        return [[c for c in cs if align(e.words, words(c)) >= floor] for e, cs in zip(entries, near)]
+
     def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, by_meaning: Sequence[str],
-                snap, profiles, rarity: Rarity) -> Decision:
+                aligned: Sequence[str], snap, profiles, rarity: Rarity) -> Decision:
         twin = snap.exact.get(n.key)
         if twin is not None and twin in profiles:
             return self._join(h, n, profiles[twin], "exact", 1.0, None, None, rarity)
@@ -161,18 +175,18 @@ class Engine:
             return {snap.assignment[c] for c in ids if snap.assignment.get(c) in profiles}
 
         by_words = clusters(cands)
-        only_meaning = clusters(by_meaning) - by_words
+        agreeing = clusters(aligned) - by_words  # found by meaning, and their words agree: the lexical rules judge
         prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(by_words)],
                                                           rarity, n.kicker_tokens, h.timestamp)
-        if prof is None and only_meaning and self.judge is None:
-            prof, found, reason, _ = self.policy.best(n.tokens, [profiles[c] for c in sorted(only_meaning)],
+        if prof is None and agreeing:
+            prof, found, reason, _ = self.policy.best(n.tokens, [profiles[c] for c in sorted(agreeing)],
                                                       rarity, n.kicker_tokens, h.timestamp)
             if prof is not None:
                 match = found
         if prof is not None:
             return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
         if self.judge is not None:
-            judged = self._judge(h, n, [*cands, *by_meaning], by_words | only_meaning, snap, profiles, rarity)
+            judged = self._judge(h, n, [*cands, *by_meaning], by_words | clusters(by_meaning), snap, profiles, rarity)
             if judged is not None:
                 return judged
         return self._open(h, n, "new", profiles, rarity, match, runner_up)

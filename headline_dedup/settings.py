@@ -46,6 +46,8 @@ class Settings(BaseSettings):
                        description="The semantic verifier tier: e5 (in process) or http judges the decisions "
                                    "word overlap leaves open; none: word overlap decides alone")
     embeddings_url: str | None = Field(None, description="OpenAI-compatible embeddings server of `http`")
+    embed_threads: int = Field(0, ge=0, description="Threads e5 uses in a process (0: one per core); with several "
+                                                    "workers on one machine, 1 each")
     retention_days: float = Field(14, gt=0, description="Headlines and clusters stay readable this long")
 
     # API

@@ -20,6 +20,7 @@ from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
 from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
 from headline_dedup.pairs import judge_pair, pair_rarity
+from headline_dedup.semantic import JudgeParams
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import jaccard
 from headline_dedup.verify import pair_score, text_ratio
@@ -64,6 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("--lang", default="fr")
+    _encoder_args(p)
     p.set_defaults(func=cmd_explain)
 
 
@@ -89,6 +91,10 @@ def _input_args(p: argparse.ArgumentParser, several: bool = False) -> None:
     p.add_argument("--live-threshold", type=float, default=None,
                    help="join score for a live story (default from settings)")
     p.add_argument("--batch-size", type=int, default=1000)
+    _encoder_args(p)
+
+
+def _encoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vectors", choices=ENCODERS, default=None,
                    help="sentence vectors whose nearest earlier headlines are candidates too: words (French word "
                         "vectors), e5 (in process, ~36 headlines/s a core), http (an OpenAI-compatible embeddings "
@@ -311,9 +317,28 @@ def cmd_explain(args, settings: Settings) -> int:
           f"conflicts: {', '.join(m.conflicts) or 'none'}")
     print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
           f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
+    candidates, judge = _encoders(args, settings)
+    if candidates is not None:
+        va, vb = candidates.encode([args.a, args.b])
+        align = getattr(candidates, "alignment", None)
+        print(f"meaning ({candidates.name}): cosine {float(va @ vb):.3f}"
+              + (f", word alignment {align(candidates.words(args.a), candidates.words(args.b)):.3f}" if align else ""))
+    semantic = None
+    if judge is not None:
+        ja, jb = judge.encode([args.a, args.b])
+        semantic = float(ja @ jb)
+        print(f"semantic judge ({judge.name}): cosine {semantic:.3f} (bar {JudgeParams().bar})")
     hours = f"{config.policy.live_hours:g} h"
-    print(f"decision, B within {hours} of A (a live story): {'same story' if live.same else 'different'} "
-          f"({live.reason})")
-    print(f"decision, B more than {hours} after A: {'same story' if verdict.same else 'different'} "
-          f"({verdict.reason})")
+    for when, v in ((f"B within {hours} of A (a live story)", live), (f"B more than {hours} after A", verdict)):
+        same, reason = v.same, v.reason
+        if not same and semantic is not None and _judged_same(m, semantic, na, nb, config.policy.min_tokens):
+            same, reason = True, f"word overlap {m.score:.3f} >= {JudgeParams().grey_min}, e5 {semantic:.3f} >= bar"
+        print(f"decision, {when}: {'same story' if same else 'different'} ({reason})")
     return 0
+
+
+def _judged_same(m, semantic: float, na, nb, min_tokens: int) -> bool:
+    """The semantic tier's rule for an open decision (see `semantic`)."""
+    p = JudgeParams()
+    return (m.score >= p.grey_min and not m.conflicts and semantic >= p.bar
+            and min(len(set(na.tokens)), len(set(nb.tokens))) >= min_tokens)

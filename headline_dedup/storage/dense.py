@@ -56,6 +56,9 @@ class RedisDenseIndex:
         self.catch_up()
         return self.mirror.query(entries, within)
 
+    def words_of(self, headline_id: str) -> Sequence[int]:
+        return self.mirror.words_of(headline_id)
+
     def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         self.catch_up(exclude={e.headline_id for e in entries})
         return self.mirror.insert_and_query(entries)

@@ -7,18 +7,27 @@ from dataclasses import replace
 
 from headline_dedup.clustering import PolicyParams
 
+from headline_dedup.encoders import encoders_for
 from headline_dedup.evaluation import largest_cluster, score, without_cluster
 from headline_dedup.judged import Judgements, pooled
 from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
+from headline_dedup.settings import Settings
 from tests.conftest import shared
+
+
+def default_engine():
+    """The engine `cluster` and the service run with the default settings (word-vector candidates)."""
+    settings = Settings()
+    candidates, judge = encoders_for(settings.vectors, settings.judge)
+    return memory_engine(candidates=candidates, judge=judge)
 
 
 @pytest.fixture(scope="module")
 def dev_run():
     with open(shared("fr-news-day/dev.tsv"), encoding="utf-8", newline="") as f:
         rows = sorted(csv.DictReader(f, delimiter="\t"), key=lambda r: r["timestamp"])
-    engine = memory_engine()
+    engine = default_engine()
     hs = [Headline(r["row"], r["title"], timestamp=datetime.fromisoformat(r["timestamp"]).timestamp()) for r in rows]
     labels = []
     for i in range(0, len(hs), 500):
@@ -40,21 +49,23 @@ def test_editor_judged_quality_floor(dev_run):
         judged = Judgements.read(f)
     keys = {r["row"]: engine.prepare(Headline(r["row"], r["title"])).key for r in rows}
     s = pooled([r["row"] for r in rows], labels, judged, keys)
-    # Measured: precision 0.906, recall 0.347, no unjudged pair (the pool includes this engine's pairs).
-    assert s.precision >= 0.90 and s.recall >= 0.34
+    # Measured with the default word-vector candidates: precision 0.911, recall 0.464, 4 unjudged pairs (word
+    # overlap alone: 0.906 / 0.347, none unjudged: the pool includes that engine's pairs).
+    assert s.precision >= 0.90 and s.recall >= 0.45
     assert s.unjudged <= 0.05 * (s.same_found + s.diff_made)
 
 
 def test_dev_set_quality_floor(dev_scores):
     """Secondary: the aggregator's (silver) clusters."""
     everything, without_largest = dev_scores
-    # Measured 0.510 / 0.9303 (0.622 / 0.937 without the 31-headline story); baselines: 0.47 / 0.92.
-    assert everything.pair_f1 >= 0.505 and everything.bcubed_f1 >= 0.93
-    assert without_largest.pair_f1 >= 0.615 and without_largest.bcubed_f1 >= 0.935
+    # Measured 0.528 / 0.9270 (0.614 / 0.9334 without the 31-headline story); word overlap alone 0.510 / 0.9303;
+    # baselines: 0.47 / 0.92. The silver labels call many of the new joins wrong that the editor calls right.
+    assert everything.pair_f1 >= 0.52 and everything.bcubed_f1 >= 0.925
+    assert without_largest.pair_f1 >= 0.61 and without_largest.bcubed_f1 >= 0.93
 
 
 def _clusters(seed_headlines):
-    ds = memory_engine().process([Headline(str(i), t) for i, t in enumerate(seed_headlines)])
+    ds = default_engine().process([Headline(str(i), t) for i, t in enumerate(seed_headlines)])
     return {t: d.cluster_id for t, d in zip(seed_headlines, ds)}
 
 
@@ -104,3 +115,13 @@ def test_verifier_precision_on_sts_headline_pairs():
     assert default.positives == 560 and default.negatives == 879
     assert default.precision >= 0.91 and default.recall >= 0.66
     assert live_bar.precision >= 0.82 and live_bar.recall >= 0.84
+
+
+def test_seed_feed_same_story_pairs_with_the_default_engine(seed_headlines):
+    from bench.quality import seed_pairs
+
+    labels = [d.cluster_id for d in default_engine().process(
+        [Headline(str(i), t) for i, t in enumerate(seed_headlines)])]
+    found = seed_pairs(labels)
+    # Measured: 11 of 16 (the conclave trio among them, word overlap alone: 8), no pair outside the groups.
+    assert found["found"] >= 11 and found["false"] == [] and len(seed_headlines) == 50
