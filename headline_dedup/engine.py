@@ -90,7 +90,7 @@ class Engine:
             near = self.dense.index.query(entries, within=True) if dry_run else \
                 self.dense.index.insert_and_query(entries)
             by_meaning = dict(zip(indexable, near))
-            aligned = dict(zip(indexable, self._aligned(entries, near)))
+            aligned = dict(zip(indexable, self._agreement(entries)))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
@@ -113,7 +113,7 @@ class Engine:
             total += 1
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
-            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i, ()), snap,
+            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i), snap,
                                     profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
@@ -144,27 +144,31 @@ class Engine:
         if self.dense is None or not headlines:
             return [IndexEntry(h.id, s, h.timestamp) for h, s in zip(headlines, signatures)]
         texts = [h.text for h in headlines]
-        vectors = self.dense.encoder.encode(texts)
-        words = getattr(self.dense.encoder, "words", None)
+        encode_words = getattr(self.dense.encoder, "encode_words", None)
+        if encode_words is not None:
+            vectors, words = encode_words(texts)
+        else:
+            vectors, words = self.dense.encoder.encode(texts), [()] * len(texts)
         if self.judge is not None and self.judge.source.encoder is self.dense.encoder:
             self.judge.source.add({h.id: v for h, v in zip(headlines, vectors)})
-        return [IndexEntry(h.id, s, h.timestamp, v, words(t) if words else ())
-                for h, s, v, t in zip(headlines, signatures, vectors, texts)]
+        return [IndexEntry(h.id, s, h.timestamp, v, w) for h, s, v, w in zip(headlines, signatures, vectors, words)]
 
-    def _aligned(self, entries: list[IndexEntry], near: list[list[str]]) -> list[list[str]]:
-        """Of each entry's neighbours by meaning, those whose words agree with its own (`DenseSearch`). An encoder
-        without words to align: all of them, or none when a judge is there to judge them."""
+    def _agreement(self, entries: list[IndexEntry]):
+        """For each entry, a test of whether a neighbour by meaning agrees with it in words (`DenseSearch`), asked
+        only when a decision needs it. An encoder without words to align: every neighbour agrees, or none when a
+        judge is there to judge them."""
         align, floor = getattr(self.dense.encoder, "alignment", None), self.dense.min_alignment
         if align is None or floor is None:
-            return near if self.judge is None else [[] for _ in near]
+            return [lambda other, ok=self.judge is None: ok for _ in entries]
         batch = {e.headline_id: e.words for e in entries}
 
-        def words(hid):
-            return batch[hid] if hid in batch else self.dense.index.words_of(hid)
-        return [[c for c in cs if align(e.words, words(c)) >= floor] for e, cs in zip(entries, near)]
+        def agrees(words, other):
+            theirs = batch[other] if other in batch else self.dense.index.words_of(other)
+            return align(words, theirs) >= floor
+        return [lambda other, words=e.words: agrees(words, other) for e in entries]
 
     def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, by_meaning: Sequence[str],
-                aligned: Sequence[str], snap, profiles, rarity: Rarity) -> Decision:
+                agrees, snap, profiles, rarity: Rarity) -> Decision:
         twin = snap.exact.get(n.key)
         if twin is not None and twin in profiles:
             return self._join(h, n, profiles[twin], "exact", 1.0, None, None, rarity)
@@ -175,14 +179,22 @@ class Engine:
             return {snap.assignment[c] for c in ids if snap.assignment.get(c) in profiles}
 
         by_words = clusters(cands)
-        agreeing = clusters(aligned) - by_words  # found by meaning, and their words agree: the lexical rules judge
         prof, match, reason, runner_up = self.policy.best(n.tokens, [profiles[c] for c in sorted(by_words)],
                                                           rarity, n.kicker_tokens, h.timestamp)
-        if prof is None and agreeing:
-            prof, found, reason, _ = self.policy.best(n.tokens, [profiles[c] for c in sorted(agreeing)],
-                                                      rarity, n.kicker_tokens, h.timestamp)
-            if prof is not None:
-                match = found
+        if prof is None and by_meaning:
+            # Found by meaning only: the lexical rules judge those whose words agree with the headline's (asked
+            # of the cluster the rules would join, the costlier test last).
+            others = clusters(by_meaning) - by_words
+            while others:
+                found_prof, found, found_reason, _ = self.policy.best(
+                    n.tokens, [profiles[c] for c in sorted(others)], rarity, n.kicker_tokens, h.timestamp)
+                if found_prof is None:
+                    break
+                cid = found_prof.cluster_id
+                if any(agrees(c) for c in by_meaning if snap.assignment.get(c) == cid):
+                    prof, match, reason = found_prof, found, found_reason
+                    break
+                others.discard(cid)
         if prof is not None:
             return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
         if self.judge is not None:

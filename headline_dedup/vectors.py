@@ -15,6 +15,9 @@ import numpy as np
 from headline_dedup.ports import IndexEntry
 
 
+SEARCH_ROWS = 256  # entries scored at once (a 256 x window float32 matrix)
+
+
 class Encoder(Protocol):
     name: str  # recorded in the index fingerprint: two encoders never meet in one index
     dim: int
@@ -35,10 +38,14 @@ class DenseSearch:
 
 class DenseIndex:
     """The window's vectors in one growing matrix; each entry's `k` nearest earlier entries with cosine at least
-    `min_cosine` are its candidates. Entries older than `window_seconds` before the newest leave it."""
+    `min_cosine` are its candidates. Entries older than `window_seconds` before the newest leave it, and past
+    `max_entries` the oldest do (a search costs one pass over the matrix: a list of headlines without times would
+    otherwise keep every one of them in the window)."""
 
-    def __init__(self, dim: int, k: int = 5, min_cosine: float = 0.0, window_seconds: float = 72 * 3600):
+    def __init__(self, dim: int, k: int = 5, min_cosine: float = 0.0, window_seconds: float = 72 * 3600,
+                 max_entries: int = 20_000):
         self.k, self.min_cosine, self.window_seconds = k, min_cosine, window_seconds
+        self.max_entries = max_entries
         self._vectors = np.zeros((1024, dim), dtype=np.float32)
         self._ids: list[str] = []
         self._words: list[Sequence[int]] = []
@@ -79,25 +86,32 @@ class DenseIndex:
         self._newest = max(self._newest, max(e.timestamp for e in entries))
         self._evict()
         window = self._vectors[self._start:len(self._ids)]
-        scores = batch @ window.T
-        # An entry also finds the batch's earlier entries, as the band index does.
-        inside = batch @ batch.T if within else None
         names = self._ids[self._start:] + [e.headline_id for e in entries]
-        out = []
-        for i, e in enumerate(entries):
-            row = np.concatenate([scores[i], inside[i, :i]]) if within else scores[i]
-            out.append([names[j] for j in self._nearest(row) if names[j] != e.headline_id])
+        out: list[list[str]] = []
+        for lo in range(0, len(entries), SEARCH_ROWS):  # bounded memory: a few rows of scores at a time
+            hi = min(len(entries), lo + SEARCH_ROWS)
+            scores = batch[lo:hi] @ window.T
+            if within:  # an entry also finds the batch's earlier entries, as the band index does
+                inside = batch[lo:hi] @ batch.T
+                inside[np.arange(hi - lo)[:, None] <= np.arange(len(entries))[None, :] - lo] = -np.inf
+                scores = np.concatenate([scores, inside], axis=1)
+            for i, cols in enumerate(self._nearest(scores), lo):
+                out.append([names[j] for j in cols if names[j] != entries[i].headline_id])
         if insert:
             self._append(entries, batch)
         return out
 
-    def _nearest(self, row: np.ndarray) -> list[int]:
-        """Columns of the `k` highest scores at least `min_cosine`, best first."""
-        k = min(self.k, len(row))
+    def _nearest(self, scores: np.ndarray) -> list[list[int]]:
+        """Per row, the columns of the `k` highest scores at least `min_cosine`, best first."""
+        k = min(self.k, scores.shape[1])
         if k == 0:
-            return []
-        best = np.argpartition(-row, k - 1)[:k]
-        return [int(j) for j in best[np.argsort(-row[best])] if row[j] >= self.min_cosine]
+            return [[] for _ in range(len(scores))]
+        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(scores, best, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        best, values = np.take_along_axis(best, order, axis=1), np.take_along_axis(values, order, axis=1)
+        keep = values >= self.min_cosine
+        return [row[ok].tolist() for row, ok in zip(best, keep)]
 
     def _append(self, entries: Sequence[IndexEntry], batch: np.ndarray) -> None:
         need = len(self._ids) + len(entries)
@@ -121,7 +135,8 @@ class DenseIndex:
 
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
-        while self._start < len(self._ids) and self._times[self._start] < horizon:
+        while self._start < len(self._ids) and (self._times[self._start] < horizon
+                                                or len(self._ids) - self._start > self.max_entries):
             if self._position.get(self._ids[self._start]) == self._start:
                 del self._position[self._ids[self._start]]
             self._start += 1

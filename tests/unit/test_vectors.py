@@ -39,3 +39,10 @@ def test_an_entry_in_the_window_keeps_its_word_rows():
     assert index.words_of("a") == (1, 2) and "a" in index and index.words_of("zz") == ()
     index.add([_entry("c", _unit(0, 1), 12.0, words=(4,))])  # a's time has left the window
     assert "a" not in index and index.words_of("a") == () and index.words_of("c") == (4,)
+
+
+def test_past_max_entries_the_oldest_leave_even_without_times():
+    index = DenseIndex(dim=2, k=1, max_entries=5)
+    for t in range(8):
+        index.insert_and_query([_entry(f"h{t}", _unit(1, t / 10))])
+    assert index.query([_entry("q", _unit(1, 0))]) == [["h3"]] and "h2" not in index and len(index) <= 6
