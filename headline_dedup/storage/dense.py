@@ -38,11 +38,12 @@ class RedisDenseIndex:
             page = self.client.xrange(self.keys.near, min=start, max="+", count=CATCH_UP_COUNT)
             if not page:
                 return added
-            entries = []
+            entries, seen = [], set()
             for mid, fields in page:
                 f = {as_text(k): v for k, v in fields.items()}
                 hid = as_text(f.get("id"))
-                if hid and hid not in exclude and hid not in self.mirror:
+                if hid and hid not in exclude and hid not in self.mirror and hid not in seen:
+                    seen.add(hid)
                     entries.append((hid, float(as_text(f.get("t")) or 0), unpack_words(f.get("w") or b"")))
             if entries:
                 vectors = self.encoder.vectors_of([w for _, _, w in entries])

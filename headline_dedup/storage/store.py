@@ -79,16 +79,14 @@ class RedisStore:
         k = self.keys
         args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
                 len(candidates), *candidates, len(tokens), *tokens]
-        exact_raw, total, assigned, clusters, needed, df = self._load(keys=[k.exact, k.meta, k.df], args=args)
-        exact = {key: as_text(v) for key, v in zip(exact_keys, exact_raw) if v}
-        assignment = {c: as_text(v) for c, v in zip(candidates, assigned) if v}
+        exact_raw, total, assigned, clusters, df = json.loads(self._load(keys=[k.exact, k.meta, k.df], args=args))
+        exact = {key: v for key, v in zip(exact_keys, exact_raw or ()) if v}
+        assignment = {c: v for c, v in zip(candidates, assigned or ()) if v}
         profiles = {}
-        for cid, size, rep_id, rep_tokens, counts_json, rep_kicker, latest in clusters:
-            cid = as_text(cid)
-            counts = json.loads(counts_json)
-            profiles[cid] = ClusterProfile(cid, int(size), counts, as_text(rep_id), tuple(json.loads(rep_tokens)),
+        for cid, size, rep_id, rep_tokens, counts, rep_kicker, latest in clusters or ():
+            profiles[cid] = ClusterProfile(cid, int(size), dict(counts or {}), rep_id, tuple(json.loads(rep_tokens)),
                                            int(rep_kicker), float(latest))
-        return Snapshot(df={as_text(t): int(n) for t, n in zip(needed, df) if n}, total=int(total), exact=exact,
+        return Snapshot(df={t: n for t, n in (df or {}).items() if n}, total=int(total), exact=exact,
                         assignment=assignment, profiles=profiles)
 
     def stage(self, pipe, outcome: BatchOutcome, now: float | None = None) -> None:

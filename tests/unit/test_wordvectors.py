@@ -26,7 +26,7 @@ def words():
 
 
 def test_the_bundled_table_knows_french_news_words(words):
-    assert words.dim == 300 and len(words.vectors.rows) > 400_000
+    assert words.dim == 64 and words.vectors.table.shape[1] == 300 and len(words.vectors.rows) > 400_000
     assert all(words.vectors.row(w) is not None for w in ("conclave", "Redon", "BCE", "croissance", "REDON"))
     assert words.words("Le budget de l'Etat") == words.words("budget Etat")  # stop words and elisions out
 

@@ -2,7 +2,7 @@
 -- a band in any bucket of the window, then add the entry to the current bucket, unless the current bucket
 -- already holds a headline with the very same signature (it shares every band: re-sends and re-scrapes
 -- would otherwise pile up in every band). A headline processed twice is not added twice.
--- An entry added that carries word-vector rows is also appended to the `near` stream (the index by meaning that
+-- An entry that carries word-vector rows is also appended to the `near` stream (the index by meaning that
 -- workers mirror), in the same step, and the stream is trimmed to the window.
 -- KEYS: bucket hashes, current first, then the meta hash (its `indexed` counts entries added), then the near
 -- stream.
@@ -41,8 +41,8 @@ for _ = 1, count do
       end
     end
   end
+  local changed = false
   if not twin then
-    local changed = false
     for b = 1, bands do
       local current = redis.call('HGET', KEYS[1], fields[b])
       if not current then
@@ -57,15 +57,16 @@ for _ = 1, count do
         changed = true
       end
     end
-    if changed then
-      added = added + 1
-      if #words > 0 then
-        if near_minid ~= '0' then
-          redis.call('XADD', near, 'MINID', '~', near_minid, '*', 'id', id, 't', at, 'w', words)
-        else
-          redis.call('XADD', near, '*', 'id', id, 't', at, 'w', words)
-        end
-      end
+    if changed then added = added + 1 end
+  end
+  -- The index by meaning holds every headline, twins included (as the in-memory one does): a twin is appended
+  -- each time its batch runs, a new headline only the first time (a retried batch changes no band); the
+  -- workers' mirrors skip ids they hold.
+  if #words > 0 and (twin or changed) then
+    if near_minid ~= '0' then
+      redis.call('XADD', near, 'MINID', '~', near_minid, '*', 'id', id, 't', at, 'w', words)
+    else
+      redis.call('XADD', near, '*', 'id', id, 't', at, 'w', words)
     end
   end
   out[#out + 1] = table.concat(found, ',') -- one bulk string: far cheaper for the client to parse

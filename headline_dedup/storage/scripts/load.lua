@@ -1,7 +1,9 @@
 -- Everything deciding a batch needs, in one round trip. KEYS: exact, meta, df. ARGV: headline key prefix,
 -- cluster key prefix, then three counted lists: exact-key fields, candidate headline ids, batch tokens.
--- Returns {exact cluster ids, total, candidate cluster ids, clusters, needed tokens, their df}; a cluster is
--- {id, size, rep_id, rep_tokens, token counts as a JSON object, rep_kicker, latest}.
+-- Returns one JSON document {exact cluster ids, total, candidate cluster ids, clusters, the needed tokens' df};
+-- a cluster is [id, size, rep_id, rep_tokens (JSON), token counts, rep_kicker, latest]. One string rather than
+-- nested replies: a batch that loads big clusters carries hundreds of thousands of values, and a reply of that
+-- many items costs the client far more to parse than one JSON string. (cjson writes an empty table as {}.)
 local hpre, cpre = ARGV[1], ARGV[2]
 local pos = 3
 local function list()
@@ -43,11 +45,14 @@ for _, cid in ipairs(order) do
       counts[t] = tonumber(flat[j + 1])
       if not seen[t] then seen[t] = true; needed[#needed + 1] = t end
     end
-    -- JSON strings rather than nested replies: one bulk string each is far cheaper for the client to parse
     -- (a cluster written before `latest` existed: its last update stands in for its newest member)
-    clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', cjson.encode(counts), meta[4] or '0',
+    clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', counts, meta[4] or '0',
                                meta[5] or meta[6] or '0'}
   end
 end
 local df = #needed > 0 and hmget(KEYS[3], needed) or {}
-return {exact, total, assigned, clusters, needed, df}
+local counted = {}
+for i = 1, #needed do
+  if df[i] then counted[needed[i]] = tonumber(df[i]) end
+end
+return cjson.encode({exact, total, assigned, clusters, counted})
