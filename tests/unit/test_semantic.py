@@ -33,7 +33,8 @@ def test_the_judge_joins_an_open_decision_at_its_bar_and_says_so(words):
 
 
 def test_without_enough_word_overlap_meaning_alone_never_joins(words):
-    texts = ["La Bourse de Paris salue la baisse des taux de la BCE", "Le CAC 40 gagne du terrain, porté par Francfort"]
+    texts = ["La Bourse de Paris salue la baisse des taux de la BCE",
+             "Le CAC 40 gagne du terrain, porté par Francfort"]
     _, (first, second) = _decide(words, texts, bar=0.0)  # any cosine would do, but word overlap is under 0.2
     assert second.cluster_id != first.cluster_id
 

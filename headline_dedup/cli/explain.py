@@ -1,0 +1,70 @@
+"""`headline-dedup explain A B`: why two headlines are (not) the same story, every signal shown."""
+from __future__ import annotations
+
+import argparse
+
+from headline_dedup.cli.offline import encoder_args, settings_encoders, settings_normalizer
+from headline_dedup.clustering import Policy
+from headline_dedup.pairs import judge_pair, pair_rarity
+from headline_dedup.semantic import JudgeParams
+from headline_dedup.settings import Settings
+from headline_dedup.signatures import Signer, jaccard
+from headline_dedup.verify import pair_score, text_ratio
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="why two headlines are (not) the same story")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--lang", default="fr")
+    encoder_args(p)
+    p.set_defaults(func=cmd_explain)
+
+
+def cmd_explain(args, settings: Settings) -> int:
+    config = settings.engine_config()
+    normalizer = settings_normalizer(settings)
+    na, nb = normalizer.normalize(args.a, args.lang), normalizer.normalize(args.b, args.lang)
+    signer = Signer(config.signature)
+    sa, sb = signer.sign([na.tokens, nb.tokens])
+    # Rarity with only these two headlines seen: every token equally rare, as for a fresh stream.
+    policy, rarity = Policy(config.policy), pair_rarity(na, nb)
+    verdict = judge_pair(na, nb, policy, rarity)
+    live = judge_pair(na, nb, policy, rarity, live=True)
+    m = verdict.match or pair_score(nb.tokens, na.tokens, rarity, nb.kicker_tokens, na.kicker_tokens)
+    b, r = config.signature.bands
+    candidate = any(x == y for x, y in zip(signer.band_keys(sa), signer.band_keys(sb)))
+    print(f"A normalised: {' '.join(na.tokens)}")
+    print(f"B normalised: {' '.join(nb.tokens)}")
+    print(f"estimated Jaccard (MinHash {config.signature.num_perm}): {jaccard(sa, sb):.3f}; "
+          f"LSH candidate (b={b}, r={r}): {'yes' if candidate else 'no'}")
+    print(f"shared tokens: {' '.join(m.shared) or '-'}")
+    print(f"kickers: {' '.join(na.kicker_tokens) or '-'} / {' '.join(nb.kicker_tokens) or '-'}; "
+          f"conflicts: {', '.join(m.conflicts) or 'none'}")
+    print(f"verifier: score {m.score:.3f} (containment {m.containment:.3f}, coverage {m.coverage:.3f}); "
+          f"text ratio {text_ratio(' '.join(na.tokens), ' '.join(nb.tokens)):.3f}")
+    candidates, judge = settings_encoders(args, settings)
+    if candidates is not None:
+        va, vb = candidates.encode([args.a, args.b])
+        align = getattr(candidates, "alignment", None)
+        print(f"meaning ({candidates.name}): cosine {float(va @ vb):.3f}"
+              + (f", word alignment {align(candidates.words(args.a), candidates.words(args.b)):.3f}" if align else ""))
+    semantic = None
+    if judge is not None:
+        ja, jb = judge.encode([args.a, args.b])
+        semantic = float(ja @ jb)
+        print(f"semantic judge ({judge.name}): cosine {semantic:.3f} (bar {JudgeParams().bar})")
+    hours = f"{config.policy.live_hours:g} h"
+    for when, v in ((f"B within {hours} of A (a live story)", live), (f"B more than {hours} after A", verdict)):
+        same, reason = v.same, v.reason
+        if not same and semantic is not None and _judged_same(m, semantic, na, nb, config.policy.min_tokens):
+            same, reason = True, f"word overlap {m.score:.3f} >= {JudgeParams().grey_min}, e5 {semantic:.3f} >= bar"
+        print(f"decision, {when}: {'same story' if same else 'different'} ({reason})")
+    return 0
+
+
+def _judged_same(m, semantic: float, na, nb, min_tokens: int) -> bool:
+    """The semantic tier's rule for an open decision (see `semantic`)."""
+    p = JudgeParams()
+    return (m.score >= p.grey_min and not m.conflicts and semantic >= p.bar
+            and min(len(set(na.tokens)), len(set(nb.tokens))) >= min_tokens)
