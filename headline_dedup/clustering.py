@@ -5,7 +5,8 @@ Rules, in order:
 1. A headline with no content token is rejected (`empty`). One with fewer than `min_tokens` distinct content
    tokens is kept as a singleton (`too_short`): it never joins or attracts a cluster through similarity, only
    through an exact duplicate of its normalised text.
-2. An exact duplicate after normalisation joins the cluster of its twin at once (`exact`).
+2. An exact duplicate after normalisation joins the cluster of its twin at once (`exact`); so does an article
+   whose lead sentence (the body's first, `leads`) is an exact duplicate of an earlier one's (`lead`).
 3. Otherwise every candidate cluster (one whose member the LSH index returned) is scored with
    `verify.match_profile`: the headline against the cluster's whole profile, never against one member, so a
    headline that bridges two stories cannot pull them together and a cluster cannot drift member by member.
@@ -85,7 +86,7 @@ class Decision:
 
     headline_id: str
     cluster_id: str | None
-    reason: str  # new | exact | similar | live | core | semantic | too_short | empty
+    reason: str  # new | exact | lead | similar | live | core | semantic | too_short | empty
     score: float = 0.0
     created: bool = False
     representative_changed: bool = False

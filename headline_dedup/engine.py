@@ -26,6 +26,9 @@ class EngineConfig:
     policy: PolicyParams = PolicyParams()
 
 
+LEAD_MIN_TOKENS = 5
+
+
 class _Overlay(dict):
     """Document frequencies: the loaded snapshot plus this batch's own counts."""
 
@@ -94,7 +97,8 @@ class Engine:
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
-        keys = [n.key for n in normalized if n is not None]
+        leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
+        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
         all_candidates = sorted({c for cs in (*candidates.values(), *by_meaning.values()) for c in cs})
         snap = self.store.load(keys, tokens, all_candidates)
@@ -113,16 +117,32 @@ class Engine:
             total += 1
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
-            decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i), snap,
-                                    profiles, rarity)
+            lead = leads.get(i)
+            twin = snap.exact.get(lead) if lead else None
+            if twin in profiles and snap.exact.get(n.key) not in profiles:
+                decision = self._join(h, n, profiles[twin], "lead", 1.0, None, None, rarity)
+            else:
+                decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i), snap,
+                                        profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
-            if snap.exact.get(n.key) not in profiles:  # a new text, or its twin's cluster has expired
-                snap.exact[n.key] = outcome.exact_keys[n.key] = decision.cluster_id
+            for key in (n.key, lead):
+                if key and snap.exact.get(key) not in profiles:  # new, or its twin's cluster has expired
+                    snap.exact[key] = outcome.exact_keys[key] = decision.cluster_id
             outcome.profiles[decision.cluster_id] = profiles[decision.cluster_id]
         if not dry_run:
             self.store.commit(outcome)
         return outcome.decisions
+
+    def _lead_key(self, h: Headline) -> str | None:
+        """The exact-duplicate key of a headline's lead sentence: two items whose articles open with the same
+        sentence (normalised) are one dispatch, whatever their titles. A lead of fewer than LEAD_MIN_TOKENS
+        distinct content words is too weak a sign."""
+        try:
+            n = self.normalizer.normalize(h.lead, h.lang)
+        except InvalidHeadline:
+            return None
+        return f"lead:{n.key}" if len(set(n.tokens)) >= LEAD_MIN_TOKENS else None
 
     def _batch_mates(self, entries: list[IndexEntry]) -> list[list[str]]:
         """For each entry, the earlier entries of the batch that share a band with it."""

@@ -80,8 +80,8 @@ class HeadlineOut(BaseModel):
     lang: str = "fr"
     status: Literal["queued", "clustered", "rejected", "dead"] | None = None
     cluster_id: str | None = None
-    reason: str | None = Field(None, description="new | exact | similar | live | core | semantic | too_short | "
-                                                  "empty | <error code>")
+    reason: str | None = Field(None, description="new | exact | lead | similar | live | core | semantic | "
+                                                  "too_short | empty | <error code>")
     score: float | None = None
     received_at: float | None = None
     event_at: float | None = Field(None, description="the headline's event time (epoch seconds): its "

@@ -125,3 +125,12 @@ def test_whether_a_story_is_live_survives_a_round_trip(redis_client):
 
     _, legacy = story("legacy", 20, as_an_older_version_wrote_it)
     assert legacy.reason == "live" and legacy.cluster_id == "1"
+
+
+def test_a_shared_lead_joins_through_the_redis_state(redis_client):
+    lead = "Le gouvernement chinois a décidé d'interdire les déplacements à l'étranger des développeurs de DeepSeek."
+    first = redis_engine(redis_client).process([Headline("1", "La Chine interdit aux développeurs de voyager",
+                                                         timestamp=1e6, lead=lead)])[0]
+    later = redis_engine(redis_client).process([Headline("2", "Pékin garde ses ingénieurs en IA à la maison",
+                                                         timestamp=1e6 + 60, lead=lead)])[0]
+    assert later.cluster_id == first.cluster_id and later.reason == "lead"

@@ -165,3 +165,19 @@ def test_core_bar_means_the_same_early_and_late_in_a_stream():
     assert sum(late.idf(t) for t in story) > 1.5 * sum(early.idf(t) for t in story)
     # In units of the largest IDF, the bar barely moves.
     assert abs(m_late.core_rarity - m_early.core_rarity) < 0.2 * m_early.core_rarity
+
+
+def test_articles_opening_with_the_same_lead_are_one_dispatch_whatever_their_titles():
+    lead = "Le gouvernement chinois a décidé d'interdire les déplacements à l'étranger des développeurs de DeepSeek."
+    other = "Un modèle avancé d'intelligence artificielle chinois appelé DeepSeek R1 bouleverse la technologie."
+    engine = memory_engine()
+    a, b, c, d = engine.process([
+        Headline("a", "La Chine interdit aux développeurs de DeepSeek de voyager", lead=lead),
+        Headline("b", "Pékin garde ses ingénieurs en IA à la maison", lead=lead.upper()),  # same sentence, new title
+        Headline("c", "DeepSeek: l'IA chinoise qui bouscule la Silicon Valley", lead=other),
+        Headline("d", "Pékin garde ses ingénieurs à la maison", lead="Pékin. Court."),  # too short to count
+    ])
+    assert b.cluster_id == a.cluster_id and b.reason == "lead"
+    assert c.cluster_id != a.cluster_id and d.reason != "lead"
+    again = engine.process([Headline("e", "Voyages interdits pour les ingénieurs de DeepSeek", lead=lead)])[0]
+    assert again.cluster_id == a.cluster_id and again.reason == "lead"  # across batches, through the store
