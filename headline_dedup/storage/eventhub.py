@@ -83,6 +83,8 @@ class EventHub:
                     events = self.log.read(last, 500, self.block_ms)
                     backoff = 0.1
                 except redis.RedisError as exc:
+                    if self._stopping.is_set():  # stopped while blocked in a read: the fault is the shutdown's
+                        break
                     log.warning("event stream reader: redis fault; retrying", error=str(exc)[:200],
                                 retry_in_s=backoff)
                     self._stopping.wait(backoff)

@@ -57,3 +57,21 @@ def test_a_stopped_hub_ends_its_streams(redis_client):
     time.sleep(0.3)
     hub.stop()
     assert ended.wait(5)
+
+
+def test_a_hub_stopped_before_its_redis_does_not_report_the_shutdown_as_a_fault(tmp_path):
+    import redis
+    from structlog.testing import capture_logs
+
+    from headline_dedup.storage.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "r").start()
+    hub = EventHub(redis.Redis.from_url(server.url), Keys(), block_ms=1000).start()
+    deadline = time.monotonic() + 5
+    while hub.after("0-0") is None and time.monotonic() < deadline:  # reading: blocked in XREAD
+        time.sleep(0.01)
+    with capture_logs() as logged:
+        hub.stop()
+        server.stop()  # the blocked read fails now
+        hub._thread.join(5)
+    assert not hub._thread.is_alive() and not [e for e in logged if "redis fault" in e["event"]]
