@@ -37,10 +37,10 @@ def list_clusters():
     while len(page) < q.limit and cursor is not None and scanned < SCAN_LIMIT:
         ids, nxt = reader.cluster_page(cursor, q.limit, q.updated_since)
         scanned += len(ids)
-        for offset, c in enumerate(reader.clusters(ids, members=q.members or bool(q.source))):
+        for offset, c in enumerate(reader.clusters(ids, members=q.members)):
             if c is None or c["size"] < q.min_size:
                 continue
-            if q.source and q.source not in (c["sources"] or []):
+            if q.source and q.source not in c["sources"]:
                 continue
             rep = c["representative"] or {}
             if needle and needle not in _fold(rep.get("text") or ""):

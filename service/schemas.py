@@ -108,7 +108,7 @@ class ClusterOut(BaseModel):
     id: str
     size: int
     representative: HeadlineOut | None
-    sources: list[str] | None = None
+    sources: list[str] = Field(description="the distinct sources of its members (empty when none was given)")
     first_seen: float
     last_seen: float
     members: list[MemberOut] | None = None

@@ -53,20 +53,31 @@ class Reader:
         if members:
             wanted.update(h for ms in member_scores for h in ms)
         by_id = dict(zip(sorted(wanted), self.headlines(sorted(wanted))))
+        sources = self._sources(member_scores, by_id)
         out = []
         for cid, meta, scores in zip(ids, metas, member_scores):
             if not meta.get("size"):
                 out.append(None)
                 continue
             c = {"id": cid, "size": int(meta["size"]), "representative": by_id.get(meta.get("rep_id")),
-                 "sources": sorted({h["source"] for h in (by_id.get(m) for m in scores) if h and h["source"]})
-                 if members else None,
+                 "sources": sorted({sources[m] for m in scores if sources.get(m)}),
                  "first_seen": float(meta.get("first_seen") or 0), "last_seen": float(meta.get("last_seen") or 0)}
             if members:
                 order = sorted(scores, key=lambda m: (len(m), m))
                 c["members"] = [{**by_id[m], "score": scores[m]} for m in order if by_id.get(m)]
             out.append(c)
         return out
+
+    def _sources(self, member_scores: list[dict[str, float]], known: dict[str, dict | None]) -> dict[str, str]:
+        """Each member's source (read from the records already loaded, else with one HGET each, pipelined)."""
+        found = {m: h["source"] for m, h in known.items() if h and h.get("source")}
+        missing = sorted({m for ms in member_scores for m in ms if m not in known})
+        if missing:
+            pipe = self.client.pipeline(transaction=False)
+            for m in missing:
+                pipe.hget(self.keys.headline(m), "source")
+            found.update({m: as_text(v) for m, v in zip(missing, pipe.execute()) if v})
+        return found
 
     def cluster_page(self, cursor: int, limit: int, updated_since: float | None) -> tuple[list[str], int | None]:
         """Cluster ids by last update, newest first, from position `cursor`; and the next cursor."""

@@ -106,3 +106,21 @@ def test_metrics_report_requests_and_pipeline_state(stack):
     for gauge in ("hd_ingest_backlog", "hd_ingest_pending", "hd_dead_letters", "hd_clusters 1.0",
                   "hd_ingest_lag_seconds", "hd_webhooks_disabled"):
         assert gauge in text, gauge
+
+
+def test_sources_are_a_list_in_every_cluster_response(stack):
+    http, _ = stack
+    body = {"headlines": [
+        {"text": "Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne", "source": "afp"},
+        {"text": "Zone euro: la croissance a calé en fin d'année, plombée par l'Allemagne", "source": "reuters"},
+        {"text": "Le Sénat veut renforcer la protection des haies"}]}
+    hs = http.post("/v1/headlines?wait=10", json=body).get_json()["headlines"]
+    euro, haies = hs[0]["cluster_id"], hs[2]["cluster_id"]
+    assert hs[1]["cluster_id"] == euro
+    for members in ("false", "true"):
+        page = {c["id"]: c for c in http.get(f"/v1/clusters?members={members}").get_json()["clusters"]}
+        assert page[euro]["sources"] == ["afp", "reuters"] and page[haies]["sources"] == []
+    assert http.get(f"/v1/clusters/{haies}").get_json()["sources"] == []
+    assert [c["id"] for c in http.get("/v1/clusters?source=reuters").get_json()["clusters"]] == [euro]
+    match = http.post("/v1/match", json={"text": "Zone euro: la croissance cale, plombée par l'Allemagne"})
+    assert match.get_json()["cluster"]["sources"] == ["afp", "reuters"]
