@@ -90,6 +90,18 @@ def get_headline(hid: str):
     return jsonify(read_headlines([hid])[0])
 
 
+@bp.get("/headlines/by-client-id/<path:client_id>")
+@requires("read")
+@document(resp=errors(404, HTTP_200=HeadlineOut), tags=["headlines"])
+def get_headline_by_client_id(client_id: str):
+    """A headline by the id its client gave it (`id` when posted): the client ids of the calling key only, as
+    long as the headline is retained."""
+    hid = services().ingestor.headline_for_client_id(client_id, g.get("api_key"))
+    if hid is None:
+        raise NotFound("headline_not_found", f"no headline with client id {client_id!r} for this key")
+    return jsonify(read_headlines([hid])[0])
+
+
 @bp.post("/match")
 @requires("read")
 @document(json=MatchIn, resp=errors(400, 415, 422, 503, HTTP_200=MatchOut), tags=["headlines"],

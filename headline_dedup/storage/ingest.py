@@ -59,6 +59,11 @@ class Ingestor:
         self.max_backlog = max_backlog
         self._script = client.register_script(SCRIPT)
 
+    def headline_for_client_id(self, client_id: str, api_key: str | None) -> str | None:
+        """The headline id that `api_key` (its name; None: no authentication) posted as `client_id`."""
+        found = self.client.get(self.keys.idem(idempotency_key(client_id, None, "", api_key)))
+        return found.decode() if isinstance(found, bytes) else found
+
     def backlog(self) -> int:
         return self.client.xlen(self.keys.ingest)
 

@@ -70,3 +70,22 @@ def test_rate_limit_per_key_is_429_json_with_retry_after(redis_client):
     assert int(r.headers["Retry-After"]) > 0
     assert client.get("/v1/stats", headers=b).status_code == 200  # another key has its own budget
     assert client.get("/healthz").status_code == 200  # exempt
+
+
+def test_a_headline_is_found_by_the_client_id_of_the_key_that_posted_it(redis_client):
+    from headline_dedup import apikeys
+    from headline_dedup.service import create_app
+    from headline_dedup.settings import Settings
+
+    a, a_entry = apikeys.generate("desk-a", ["ingest", "read"])
+    b, b_entry = apikeys.generate("desk-b", ["ingest", "read"])
+    http = create_app(Settings(auth_disabled=False, api_keys=f"{a_entry},{b_entry}"), redis_client).test_client()
+    as_a, as_b = ({"Authorization": f"Bearer {k}"} for k in (a, b))
+    posted = http.post("/v1/headlines", json={"id": "afp/2025-01-30/001", "text": "Zone euro: la croissance cale"},
+                       headers=as_a).get_json()["headlines"][0]
+    got = http.get("/v1/headlines/by-client-id/afp/2025-01-30/001", headers=as_a)
+    assert got.status_code == 200 and got.get_json()["id"] == posted["id"]
+    assert got.get_json()["client_id"] == "afp/2025-01-30/001"
+    other = http.get("/v1/headlines/by-client-id/afp/2025-01-30/001", headers=as_b)  # another key's ids
+    assert other.status_code == 404 and other.get_json()["error"]["code"] == "headline_not_found"
+    assert http.get("/v1/headlines/by-client-id/afp/2025-01-30/001").status_code == 401
