@@ -202,6 +202,7 @@ class EventQuery(BaseModel):
 
 class EventHeadline(BaseModel):
     id: str
+    client_id: str | None = Field(None, description="the id its client posted (GET /v1/headlines/by-client-id/...)")
     text: str | None
     source: str | None
     score: float

@@ -241,8 +241,8 @@ class Clusterer(Role):
             log.info("clustered", request_id=rid or None, worker=self.name, **counts)
 
     def _stage_events(self, pipe, d, f) -> None:
-        member = {"id": d.headline_id, "text": f["text"], "source": f.get("source") or None,
-                  "score": round(d.score, 4), "reason": d.reason}
+        member = {"id": d.headline_id, "client_id": f.get("client_id") or None, "text": f["text"],
+                  "source": f.get("source") or None, "score": round(d.score, 4), "reason": d.reason}
         if d.cluster_id is None:
             events = [("headline.rejected", {"headline": member})]
         elif d.created:

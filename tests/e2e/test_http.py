@@ -124,3 +124,18 @@ def test_sources_are_a_list_in_every_cluster_response(stack):
     assert [c["id"] for c in http.get("/v1/clusters?source=reuters").get_json()["clusters"]] == [euro]
     match = http.post("/v1/match", json={"text": "Zone euro: la croissance cale, plombée par l'Allemagne"})
     assert match.get_json()["cluster"]["sources"] == ["afp", "reuters"]
+
+
+def test_events_name_the_client_id_of_their_headline(stack):
+    import json
+
+    from headline_dedup.storage.keys import Keys
+
+    http, client = stack
+    http.post("/v1/headlines?wait=10", json={"headlines": [
+        {"id": "wire-1", "text": "Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne"},
+        {"text": "Zone euro: la croissance a calé en fin d'année, plombée par l'Allemagne"}]})
+    events = [(e[1][b"type"].decode(), json.loads(e[1][b"data"])) for e in client.xrange(Keys().events)]
+    members = [d["member"] for kind, d in events if kind in ("cluster.created", "cluster.updated")]
+    assert [(m["text"][:25], m["client_id"]) for m in members] == [("Zone euro: la croissance ", "wire-1"),
+                                                                   ("Zone euro: la croissance ", None)]

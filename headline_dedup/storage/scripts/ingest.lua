@@ -68,6 +68,10 @@ for i = 1, count do
       message[#message + 1] = 'event_at'
       message[#message + 1] = item.event_at
     end
+    if type(item.client_id) == 'string' and item.client_id ~= '' then  -- named in the headline's events
+      message[#message + 1] = 'client_id'
+      message[#message + 1] = item.client_id
+    end
     if type(item.lead) == 'string' then  -- the body's lead sentence (see ingest.py): the worker's Headline.lead
       message[#message + 1] = 'lead'
       message[#message + 1] = item.lead
