@@ -94,10 +94,6 @@ class SemanticJudge:
         if wanted:
             self.source.vectors(wanted)
 
-    @property
-    def name(self) -> str:
-        return self.source.encoder.name
-
     def choose(self, headline_id: str, open_clusters: Mapping[str, Sequence[str]]) -> tuple[str, float] | None:
         """(cluster id, cosine) of the best open cluster at or above the bar, or None; `open_clusters` maps each
         open cluster to the headline's candidates among its members (one `vectors` call for all of them)."""

@@ -33,26 +33,9 @@ _M = 0xC6A4A7935BD1E995
 _MASK = (1 << 64) - 1
 
 
-def murmurhash64a(data: bytes, seed: int = 1) -> int:
-    """MurmurHash64A, as spaCy hashes its strings."""
-    h = (seed ^ (len(data) * _M)) & _MASK
-    blocks = len(data) // 8
-    for k in struct.unpack_from(f"<{blocks}Q", data):
-        k = (k * _M) & _MASK
-        k ^= k >> 47
-        k = (k * _M) & _MASK
-        h = ((h ^ k) * _M) & _MASK
-    tail = data[blocks * 8:]
-    if tail:
-        h ^= int.from_bytes(tail, "little")
-        h = (h * _M) & _MASK
-    h ^= h >> 47
-    h = (h * _M) & _MASK
-    return h ^ (h >> 47)
-
-
 def murmurhash64a_many(items: Sequence[bytes], seed: int = 1) -> np.ndarray:
-    """`murmurhash64a` of many byte strings at once (numpy's uint64 arithmetic wraps as C's does)."""
+    """MurmurHash64A, as spaCy hashes its strings, of many byte strings at once (numpy's uint64 arithmetic wraps
+    as C's does): per length, 8-byte blocks, then the tail, then the final mix."""
     out = np.zeros(len(items), dtype=np.uint64)
     lengths = np.array([len(b) for b in items])
     m, r = np.uint64(_M), np.uint64(47)

@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from headline_dedup.wordvectors import WordVectorEncoder, murmurhash64a, read_key2row
+from headline_dedup.wordvectors import WordVectorEncoder, murmurhash64a_many, read_key2row
 
 
 def test_strings_hash_as_spacy_hashes_them():
     # spaCy's documented StringStore values for "apple" and "coffee".
-    assert murmurhash64a(b"apple") == 8566208034543834098
-    assert murmurhash64a(b"coffee") == 3197928453018144401
+    assert murmurhash64a_many([b"apple", b"coffee"]).tolist() == [8566208034543834098, 3197928453018144401]
+    # Longer strings (whole 8-byte blocks) are checked by the table itself: see the 400,000 words it resolves.
 
 
 def test_key2row_reads_every_msgpack_integer_width():
