@@ -228,7 +228,7 @@ class Engine:
         open_clusters, matches = {}, {}
         for cid in sorted(cluster_ids):
             m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens)
-            if m.score >= self.judge.params.grey_min and not m.conflicts:
+            if self.judge.params.is_open(m):
                 open_clusters[cid] = [c for c in dict.fromkeys(cands) if snap.assignment.get(c) == cid]
                 matches[cid] = m
         choice = self.judge.choose(h.id, open_clusters)

@@ -28,6 +28,7 @@ from typing import Mapping, Protocol, Sequence
 import numpy as np
 
 from headline_dedup.vectors import Encoder
+from headline_dedup.verify import Match
 
 
 class VectorSource(Protocol):
@@ -71,6 +72,11 @@ class MemoryVectors:
 class JudgeParams:
     bar: float = 0.94  # e5 cosine at which the judge calls two headlines the same story
     grey_min: float = 0.2  # the lowest word-overlap score the judge considers
+
+    def is_open(self, match: Match) -> bool:
+        """Whether the judge may decide a headline's comparison with a cluster: enough word overlap, and neither
+        figures nor kickers conflict."""
+        return match.score >= self.grey_min and not match.conflicts
 
 
 class SemanticJudge:

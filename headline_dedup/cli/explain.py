@@ -55,16 +55,10 @@ def cmd_explain(args, settings: Settings) -> int:
         semantic = float(ja @ jb)
         print(f"semantic judge ({judge.name}): cosine {semantic:.3f} (bar {JudgeParams().bar})")
     hours = f"{config.policy.live_hours:g} h"
+    p, comparable = JudgeParams(), min(len(set(na.tokens)), len(set(nb.tokens))) >= config.policy.min_tokens
     for when, v in ((f"B within {hours} of A (a live story)", live), (f"B more than {hours} after A", verdict)):
         same, reason = v.same, v.reason
-        if not same and semantic is not None and _judged_same(m, semantic, na, nb, config.policy.min_tokens):
-            same, reason = True, f"word overlap {m.score:.3f} >= {JudgeParams().grey_min}, e5 {semantic:.3f} >= bar"
+        if not same and semantic is not None and comparable and p.is_open(m) and semantic >= p.bar:
+            same, reason = True, f"word overlap {m.score:.3f} >= {p.grey_min}, e5 {semantic:.3f} >= bar"
         print(f"decision, {when}: {'same story' if same else 'different'} ({reason})")
     return 0
-
-
-def _judged_same(m, semantic: float, na, nb, min_tokens: int) -> bool:
-    """The semantic tier's rule for an open decision (see `semantic`)."""
-    p = JudgeParams()
-    return (m.score >= p.grey_min and not m.conflicts and semantic >= p.bar
-            and min(len(set(na.tokens)), len(set(nb.tokens))) >= min_tokens)
