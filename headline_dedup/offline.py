@@ -13,7 +13,7 @@ from headline_dedup.normalize import Normalizer
 from headline_dedup.ports import Headline
 from headline_dedup.signatures import Signer
 from headline_dedup.semantic import JudgeParams, MemoryVectors, SemanticJudge
-from headline_dedup.vectors import DenseParams, Encoder, dense_params, dense_search
+from headline_dedup.vectors import DenseParams, DenseSearch, Encoder, dense_index, dense_params
 from headline_dedup.weights import document_frequencies
 
 DEFAULT_WINDOW_SECONDS = 72 * 3600
@@ -32,7 +32,7 @@ def memory_engine(config: EngineConfig | None = None, normalizer: Normalizer | N
     search = None
     if candidates is not None:
         params = dense or dense_params(candidates, judge is not None)
-        search = dense_search(candidates, params, window_seconds)
+        search = DenseSearch(candidates, dense_index(candidates, params, window_seconds), params.min_alignment)
     semantic = None
     if judge is not None:
         semantic = SemanticJudge(MemoryVectors(judge), judge_params)

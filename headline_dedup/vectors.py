@@ -68,8 +68,7 @@ class DenseIndex:
     def add(self, entries: Sequence[IndexEntry]) -> None:
         """Insert without searching (entries indexed elsewhere: a mirror catching up)."""
         if entries:
-            self._newest = max(self._newest, max(e.timestamp for e in entries))
-            self._evict()
+            self._advance(entries)
             self._append(entries, np.stack([e.vector for e in entries]).astype(np.float32))
 
     def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
@@ -83,8 +82,7 @@ class DenseIndex:
         if not entries:
             return []
         batch = np.stack([e.vector for e in entries]).astype(np.float32)
-        self._newest = max(self._newest, max(e.timestamp for e in entries))
-        self._evict()
+        self._advance(entries)
         window = self._vectors[self._start:len(self._ids)]
         names = self._ids[self._start:] + [e.headline_id for e in entries]
         out: list[list[str]] = []
@@ -133,6 +131,11 @@ class DenseIndex:
         self._position.update((e.headline_id, len(self._words) + n) for n, e in enumerate(entries))
         self._words += [e.words for e in entries]
 
+    def _advance(self, entries: Sequence[IndexEntry]) -> None:
+        """Time moves to the newest of `entries`: what is now out of the window leaves it."""
+        self._newest = max(self._newest, max(e.timestamp for e in entries))
+        self._evict()
+
     def _evict(self) -> None:
         horizon = self._newest - self.window_seconds
         while self._start < len(self._ids) and (self._times[self._start] < horizon
@@ -162,7 +165,6 @@ def dense_params(encoder: Encoder, judged: bool) -> DenseParams:
     return DenseParams(5, 0.0 if judged else 0.92)
 
 
-def dense_search(encoder: Encoder, params: DenseParams, window_seconds: float, index=None) -> DenseSearch:
-    """`encoder`'s candidates with `params`, searched in `index` (by default an in-memory `DenseIndex`)."""
-    index = index or DenseIndex(encoder.dim, params.k, params.min_cosine, window_seconds)
-    return DenseSearch(encoder, index, params.min_alignment)
+def dense_index(encoder: Encoder, params: DenseParams, window_seconds: float) -> DenseIndex:
+    """An in-memory index of `encoder`'s vectors searched with `params`."""
+    return DenseIndex(encoder.dim, params.k, params.min_cosine, window_seconds)

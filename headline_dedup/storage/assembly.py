@@ -14,11 +14,11 @@ from headline_dedup.semantic import SemanticJudge
 from headline_dedup.settings import Settings
 from headline_dedup.signatures import Signer
 from headline_dedup.storage.dense import RedisDenseIndex
-from headline_dedup.storage.index import RedisIndex
+from headline_dedup.storage.index import RedisIndex, recorded
 from headline_dedup.storage.judgevectors import RedisVectors
 from headline_dedup.storage.keys import Keys
-from headline_dedup.storage.store import RedisStore, as_text
-from headline_dedup.vectors import DenseIndex, dense_params, dense_search
+from headline_dedup.storage.store import RedisStore
+from headline_dedup.vectors import DenseSearch, dense_index, dense_params
 
 log = get_logger("headline_dedup.engine")
 
@@ -38,8 +38,7 @@ def available_encoder(kind: str, settings: Settings, role: str):
 def record_vectors(client: redis.Redis, keys: Keys, name: str) -> None:
     """The namespace's candidate vectors are `name`'s from now on; a namespace that another encoder's vectors
     fill is refused (starting with vectors, or stopping, is fine: the stream only holds one encoder's rows)."""
-    client.hsetnx(keys.meta, "vectors", name)
-    stored = as_text(client.hget(keys.meta, "vectors"))
+    stored = recorded(client, keys, "vectors", name)
     if stored != name:
         raise IndexMismatch(message=f"namespace {keys.tag} holds {stored} vectors, this process uses {name}: use "
                                     "another namespace (or `headline-dedup replay` into one)")
@@ -61,8 +60,8 @@ def redis_engine(client: redis.Redis, keys: Keys, settings: Settings, store: Red
         if words is not None:
             record_vectors(client, keys, words.name)
             params = dense_params(words, judge_encoder is not None)
-            mirror = DenseIndex(words.dim, params.k, params.min_cosine, window)
-            dense = dense_search(words, params, window, RedisDenseIndex(client, keys, words, mirror))
+            mirror = RedisDenseIndex(client, keys, words, dense_index(words, params, window))
+            dense = DenseSearch(words, mirror, params.min_alignment)
     judge = None
     if judge_encoder is not None:
         judge = SemanticJudge(RedisVectors(client, keys, judge_encoder, window + 3600))

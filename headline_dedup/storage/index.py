@@ -30,6 +30,13 @@ SCRIPT = (Path(__file__).parent / "scripts" / "insert_and_query.lua").read_text(
 BUCKETS_PER_WINDOW = 3
 
 
+def recorded(client: redis.Redis, keys: Keys, field: str, value: str) -> str:
+    """What the namespace's meta hash holds under `field`, recording `value` there first if nothing is (the
+    first process to start decides what a namespace is built with)."""
+    client.hsetnx(keys.meta, field, value)
+    return as_text(client.hget(keys.meta, field))
+
+
 class RedisIndex:
     def __init__(self, client: redis.Redis, keys: Keys, signer: Signer, window_seconds: float):
         self.client, self.keys, self.signer = client, keys, signer
@@ -40,9 +47,7 @@ class RedisIndex:
 
     def check_fingerprint(self) -> None:
         fingerprint = self.signer.params.fingerprint
-        self.client.hsetnx(self.keys.meta, "fingerprint", fingerprint)
-        stored = self.client.hget(self.keys.meta, "fingerprint")
-        stored = stored.decode() if isinstance(stored, bytes) else stored
+        stored = recorded(self.client, self.keys, "fingerprint", fingerprint)
         if stored != fingerprint:
             raise IndexMismatch(message=f"index {self.keys.tag} was built with {stored}, this process uses "
                                         f"{fingerprint}: use another namespace or rebuild")
