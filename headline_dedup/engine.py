@@ -88,12 +88,12 @@ class Engine:
         else:
             found = self.index.insert_and_query(entries)
         candidates = dict(zip(indexable, found))
-        by_meaning, aligned = {}, {}
+        by_meaning, agreement = {}, {}
         if self.dense is not None and entries:
             near = self.dense.index.query(entries, within=True) if dry_run else \
                 self.dense.index.insert_and_query(entries)
             by_meaning = dict(zip(indexable, near))
-            aligned = dict(zip(indexable, self._agreement(entries)))
+            agreement = dict(zip(indexable, self._agreement(entries)))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
@@ -118,12 +118,8 @@ class Engine:
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
             lead = leads.get(i)
-            twin = snap.exact.get(lead) if lead else None
-            if twin in profiles and snap.exact.get(n.key) not in profiles:
-                decision = self._join(h, n, profiles[twin], "lead", 1.0, None, None, rarity)
-            else:
-                decision = self._decide(h, n, candidates.get(i), by_meaning.get(i, ()), aligned.get(i), snap,
-                                        profiles, rarity)
+            decision = self._decide(h, n, lead, candidates.get(i), by_meaning.get(i, ()), agreement.get(i), snap,
+                                    profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
             for key in (n.key, lead):
@@ -187,11 +183,12 @@ class Engine:
             return align(words, theirs) >= floor
         return [lambda other, words=e.words: agrees(words, other) for e in entries]
 
-    def _decide(self, h: Headline, n: NormalizedHeadline, cands: list[str] | None, by_meaning: Sequence[str],
-                agrees, snap, profiles, rarity: Rarity) -> Decision:
-        twin = snap.exact.get(n.key)
-        if twin is not None and twin in profiles:
-            return self._join(h, n, profiles[twin], "exact", 1.0, None, None, rarity)
+    def _decide(self, h: Headline, n: NormalizedHeadline, lead: str | None, cands: list[str] | None,
+                by_meaning: Sequence[str], agrees, snap, profiles, rarity: Rarity) -> Decision:
+        for key, reason in ((n.key, "exact"), (lead, "lead")):  # its text, else its article's lead, seen before
+            twin = snap.exact.get(key) if key else None
+            if twin is not None and twin in profiles:
+                return self._join(h, n, profiles[twin], reason, 1.0, None, None, rarity)
         if cands is None:  # too short to be compared by similarity
             return self._open(h, n, "too_short", profiles, rarity)
 
