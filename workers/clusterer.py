@@ -69,9 +69,9 @@ class Clusterer(Role):
         if reclaimed:
             with self._lock() as lock:
                 self.handle(reclaimed, lock)
-        elif self._new_entries_waiting():
+        elif (delivered := self._new_entries_waiting()) is not None:
             if self.ahead is not None:  # the semantic tier's embeddings, outside the lock (see EmbedAhead)
-                self.ahead.run()
+                self.ahead.run(after=delivered)
             # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
             # number of workers gives the clusters one worker gives.
             with self._lock() as lock:
@@ -120,8 +120,9 @@ class Clusterer(Role):
         prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
         return stale
 
-    def _new_entries_waiting(self) -> bool:
-        """Wait up to `worker_block_ms` for entries no consumer has been given yet, without claiming them."""
+    def _new_entries_waiting(self) -> str | None:
+        """Wait up to `worker_block_ms` for entries no consumer has been given yet, without claiming them; the
+        group's last delivered id when some wait, else None."""
         try:
             groups = self.client.xinfo_groups(self.keys.ingest)
         except redis.ResponseError:  # no stream: a flushed or replaced Redis
@@ -129,10 +130,10 @@ class Clusterer(Role):
         group = next((g for g in groups if as_text(g["name"]) == INGEST_GROUP), None)
         if group is None:
             ensure_group(self.client, self.keys)
-            return False
-        resp = self.client.xread({self.keys.ingest: group["last-delivered-id"]}, count=1,
-                                 block=self.settings.worker_block_ms)
-        return bool(resp)
+            return None
+        delivered = as_text(group["last-delivered-id"])
+        resp = self.client.xread({self.keys.ingest: delivered}, count=1, block=self.settings.worker_block_ms)
+        return delivered if resp else None
 
     def _read(self):
         """Claim the next batch (under the lock; does not wait: another worker may have taken it)."""

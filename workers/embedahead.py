@@ -13,7 +13,7 @@ import redis
 
 from headline_dedup.engine import Engine
 from headline_dedup.ports import Headline
-from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
 CLAIM_SECONDS = 120  # an entry claimed for embedding is left to its claimer this long
@@ -30,14 +30,9 @@ class EmbedAhead:
     def __init__(self, client: redis.Redis, keys: Keys, engine: Engine, batch: int):
         self.client, self.keys, self.engine, self.batch = client, keys, engine, batch
 
-    def _waiting(self) -> list[tuple[str, dict]]:
-        """Up to `batch` entries after the group's last delivered one (not claimed by any worker yet)."""
-        groups = self.client.xinfo_groups(self.keys.ingest)
-        group = next((g for g in groups if as_text(g["name"]) == INGEST_GROUP), None)
-        if group is None:
-            return []
-        last = as_text(group["last-delivered-id"])
-        page = self.client.xrange(self.keys.ingest, min=f"({last}", max="+", count=self.batch)
+    def _waiting(self, after: str) -> list[tuple[str, dict]]:
+        """Up to `batch` entries after `after`, the group's last delivered one (not claimed by any worker yet)."""
+        page = self.client.xrange(self.keys.ingest, min=f"({after}", max="+", count=self.batch)
         return [(as_text(mid), {as_text(k): as_text(v) for k, v in f.items()}) for mid, f in page]
 
     def _claim(self, entries: list[tuple[str, dict]]) -> list[dict]:
@@ -46,9 +41,10 @@ class EmbedAhead:
             pipe.set(self.keys.embed_claim(mid), "1", nx=True, ex=CLAIM_SECONDS)
         return [f for (_, f), won in zip(entries, pipe.execute()) if won and f.get("text")]
 
-    def run(self) -> int:
-        """Embed ahead for the waiting entries this worker claims; returns how many headlines it looked at."""
-        mine = self._claim(self._waiting())
+    def run(self, after: str) -> int:
+        """Embed ahead for the entries after `after` (the consumer group's last delivered id) that this worker
+        claims; returns how many headlines it looked at."""
+        mine = self._claim(self._waiting(after))
         if mine:
             self.engine.foresee([headline_of(f) for f in mine])
         return len(mine)

@@ -73,3 +73,18 @@ def test_the_e5_tier_on_redis_decides_as_in_memory_and_embeds_each_headline_once
     again = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="e5"))
     again.process(hs, dry_run=True)  # a restarted worker deciding the same headlines: nothing to embed again
     assert again.judge.source.embedded == 0
+
+
+def test_workers_embed_ahead_of_the_lock_each_its_own_share(redis_client, e5):
+    from headline_dedup.workers.clusterer import Clusterer
+    from tests.integration.helpers import dev_rows, statuses, submit
+
+    settings = Settings(judge="e5", worker_block_ms=50)
+    ids = submit(redis_client, settings, dev_rows(300), batch=300)
+    first, second = Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, settings, name="w2")
+    assert first.ahead.run(after="0-0") == 300 and second.ahead.run(after="0-0") == 0  # claimed once
+    ahead = first.engine.judge.source.embedded
+    assert ahead > 0 and redis_client.keys(Keys().semantic_vector(first.engine.judge.source.tag, "*"))
+    while any(h["status"] == "queued" for h in statuses(redis_client, settings, ids)):
+        first.step()
+    assert first.engine.judge.source.embedded < 2 * ahead  # the decisions mostly found their vectors stored
