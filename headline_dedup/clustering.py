@@ -141,18 +141,26 @@ class Policy:
         return match_profile(tokens, profile.counts, profile.size, rarity, 0.0, kicker,
                              profile.representative_kicker_tokens)
 
+    def ranked(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,
+               kicker: Sequence[str] = (), now: float = 0.0) -> list[tuple[Match, ClusterProfile, str | None]]:
+        """Every non-empty profile's (match, profile, reason it is acceptable or None), best score first; `kicker`
+        is the headline's kicker tokens, `now` its timestamp."""
+        scored = []
+        for p in profiles:
+            if p.size:
+                live = self.is_live(p, now)
+                m = match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size, live), kicker,
+                                  p.representative_kicker_tokens)
+                scored.append((m, p, live))
+        scored.sort(key=lambda mp: (-mp[0].score, mp[1].cluster_id))
+        return [(m, p, self.accepts(m, p.size, live)) for m, p, live in scored]
+
     def best(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,
              kicker: Sequence[str] = (), now: float = 0.0):
-        """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles`; `kicker` is the
-        headline's kicker tokens, `now` its timestamp."""
-        live = {p.cluster_id: self.is_live(p, now) for p in profiles}
-        scored = sorted(((match_profile(tokens, p.counts, p.size, rarity, self.min_score(p.size, live[p.cluster_id]),
-                                        kicker, p.representative_kicker_tokens), p)
-                         for p in profiles if p.size),
-                        key=lambda mp: (-mp[0].score, mp[1].cluster_id))
+        """(best acceptable profile, its match, reason, runner-up (id, score)) among `profiles` (see `ranked`)."""
+        scored = self.ranked(tokens, profiles, rarity, kicker, now)
         runner_up = (scored[1][1].cluster_id, scored[1][0].score) if len(scored) > 1 else None
-        for m, prof in scored:
-            reason = self.accepts(m, prof.size, live[prof.cluster_id])
+        for m, prof, reason in scored:
             if reason:
                 return prof, m, reason, runner_up
         top = scored[0] if scored else (None, None)

@@ -88,17 +88,22 @@ class Engine:
         else:
             found = self.index.insert_and_query(entries)
         candidates = dict(zip(indexable, found))
+        leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
+        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
+        twinned = self._twinned(normalized, leads)
+        for i in twinned:
+            if i in candidates:
+                candidates[i] = []
         by_meaning, agreement = {}, {}
         if self.dense is not None and entries:
-            near = self.dense.index.query(entries, within=True) if dry_run else \
-                self.dense.index.insert_and_query(entries)
+            skip = frozenset(headlines[i].id for i in twinned)
+            near = self.dense.index.query(entries, within=True, skip=skip) if dry_run else \
+                self.dense.index.insert_and_query(entries, skip)
             by_meaning = dict(zip(indexable, near))
             agreement = dict(zip(indexable, self._agreement(entries)))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
-        leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
-        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
         all_candidates = sorted({c for cs in (*candidates.values(), *by_meaning.values()) for c in cs})
         snap = self.store.load(keys, tokens, all_candidates)
@@ -129,6 +134,18 @@ class Engine:
         if not dry_run:
             self.store.commit(outcome)
         return outcome.decisions
+
+    def _twinned(self, normalized: list[NormalizedHeadline | None], leads: dict[int, str | None]) -> list[int]:
+        """The headlines an exact twin decides: their text's or lead's key was recorded before, or comes earlier
+        in the batch. Their candidates are neither loaded nor weighed (half a scraped feed is re-scrapes)."""
+        keys = {i: [k for k in (n.key, leads.get(i)) if k] for i, n in enumerate(normalized) if n is not None}
+        seen = self.store.seen_keys(sorted({k for ks in keys.values() for k in ks}))
+        twinned = []
+        for i, ks in keys.items():
+            if any(k in seen for k in ks):
+                twinned.append(i)
+            seen.update(ks)
+        return twinned
 
     def _lead_key(self, h: Headline) -> str | None:
         """The exact-duplicate key of a headline's lead sentence: two items whose articles open with the same
@@ -200,18 +217,14 @@ class Engine:
                                                           rarity, n.kicker_tokens, h.timestamp)
         if prof is None and by_meaning:
             # Found by meaning only: the lexical rules judge those whose words agree with the headline's (asked
-            # of the cluster the rules would join, the costlier test last).
-            others = clusters(by_meaning) - by_words
-            while others:
-                found_prof, found, found_reason, _ = self.policy.best(
-                    n.tokens, [profiles[c] for c in sorted(others)], rarity, n.kicker_tokens, h.timestamp)
-                if found_prof is None:
-                    break
+            # of the clusters the rules would join, best first: the costlier test last).
+            others = [profiles[c] for c in sorted(clusters(by_meaning) - by_words)]
+            for found, found_prof, found_reason in self.policy.ranked(n.tokens, others, rarity, n.kicker_tokens,
+                                                                      h.timestamp):
                 cid = found_prof.cluster_id
-                if any(agrees(c) for c in by_meaning if snap.assignment.get(c) == cid):
+                if found_reason and any(agrees(c) for c in by_meaning if snap.assignment.get(c) == cid):
                     prof, match, reason = found_prof, found, found_reason
                     break
-                others.discard(cid)
         if prof is not None:
             return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
         if self.judge is not None:

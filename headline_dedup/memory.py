@@ -132,6 +132,9 @@ class MemoryStore:
         self.assignment: dict[str, str] = {}
         self.profiles: dict[str, ClusterProfile] = {}
 
+    def seen_keys(self, exact_keys: Sequence[str]) -> set[str]:
+        return {k for k in exact_keys if k in self.exact}
+
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         exact = {k: self.exact[k] for k in exact_keys if k in self.exact}
         assignment = {h: self.assignment[h] for h in candidates if h in self.assignment}

@@ -66,6 +66,9 @@ class CandidateIndex(Protocol):
 
 
 class StateStore(Protocol):
+    def seen_keys(self, exact_keys: Sequence[str]) -> set[str]:
+        """Those of `exact_keys` already recorded (their headlines need no candidates: they join their twin)."""
+
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         """Read what deciding a batch needs."""
 

@@ -83,7 +83,8 @@ class Settings(BaseSettings):
                                                                                 "a terminal")
 
     # Worker
-    worker_batch: int = Field(500, ge=1, description="Messages read per batch")
+    worker_batch: int = Field(1000, ge=1, description="Messages read per batch (under a backlog: a big story's "
+                                                      "profile is loaded once per batch)")
     worker_block_ms: int = Field(1000, ge=1)
     claim_idle_ms: int = Field(30_000, ge=1000, description="Pending entries idle this long are reclaimed")
     max_deliveries: int = Field(5, ge=1, description="Deliveries before a message goes to the dead letters")

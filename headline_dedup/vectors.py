@@ -71,30 +71,36 @@ class DenseIndex:
             self._advance(entries)
             self._append(entries, np.stack([e.vector for e in entries]).astype(np.float32))
 
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        return self._search(entries, insert=True)
+    def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
+        """Each entry's nearest earlier entries (none for the ids in `skip`: searched for nothing, still
+        inserted), then insert them all."""
+        return self._search(entries, insert=True, skip=skip)
 
-    def query(self, entries: Sequence[IndexEntry], within: bool = False) -> list[list[str]]:
+    def query(self, entries: Sequence[IndexEntry], within: bool = False, skip: frozenset[str] = frozenset()
+              ) -> list[list[str]]:
         """Like `insert_and_query` without inserting; `within`: earlier entries of the call count too."""
-        return self._search(entries, insert=False, within=within)
+        return self._search(entries, insert=False, within=within, skip=skip)
 
-    def _search(self, entries: Sequence[IndexEntry], insert: bool, within: bool = True) -> list[list[str]]:
+    def _search(self, entries: Sequence[IndexEntry], insert: bool, within: bool = True,
+                skip: frozenset[str] = frozenset()) -> list[list[str]]:
         if not entries:
             return []
         batch = np.stack([e.vector for e in entries]).astype(np.float32)
         self._advance(entries)
         window = self._vectors[self._start:len(self._ids)]
         names = self._ids[self._start:] + [e.headline_id for e in entries]
-        out: list[list[str]] = []
-        for lo in range(0, len(entries), SEARCH_ROWS):  # bounded memory: a few rows of scores at a time
-            hi = min(len(entries), lo + SEARCH_ROWS)
-            scores = batch[lo:hi] @ window.T
+        out: list[list[str]] = [[] for _ in entries]
+        asked = np.array([i for i, e in enumerate(entries) if e.headline_id not in skip], dtype=np.intp)
+        for lo in range(0, len(asked), SEARCH_ROWS):  # bounded memory: a few rows of scores at a time
+            rows = asked[lo:lo + SEARCH_ROWS]
+            scores = batch[rows] @ window.T
             if within:  # an entry also finds the batch's earlier entries, as the band index does
-                inside = batch[lo:hi] @ batch.T
-                inside[np.arange(hi - lo)[:, None] <= np.arange(len(entries))[None, :] - lo] = -np.inf
+                inside = batch[rows] @ batch.T
+                inside[rows[:, None] <= np.arange(len(entries))[None, :]] = -np.inf
                 scores = np.concatenate([scores, inside], axis=1)
-            for i, cols in enumerate(self._nearest(scores), lo):
-                out.append([names[j] for j in cols if names[j] != entries[i].headline_id])
+            for i, cols in zip(rows, self._nearest(scores)):
+                out[i] = [names[j] for j in cols if names[j] != entries[i].headline_id]
         if insert:
             self._append(entries, batch)
         return out

@@ -152,6 +152,9 @@ def bundled_word_vectors() -> WordVectors:
     return WordVectors.load()
 
 
+WORDS_CACHED = 1 << 15  # titles whose words are remembered
+
+
 class WordVectorEncoder:
     """The `Encoder` port on word vectors: a headline is the mean of its content words (unit length), and its
     `words` (their rows) serve `alignment`."""
@@ -162,9 +165,14 @@ class WordVectorEncoder:
         self.vectors = vectors or bundled_word_vectors()
         self.name = f"words:{self.vectors.name}:pca{SEARCH_DIM}"
         self.stop = stop_words(lang)
+        # Feeds repeat titles (re-sends, re-scrapes: half of a scraped feed), and a title's words never change.
+        self._cached_words = lru_cache(maxsize=WORDS_CACHED)(self._content_words)
 
     def words(self, text: str) -> tuple[int, ...]:
         """Rows of the content words of `text`, in order (a hyphenated word the table lacks counts as its parts)."""
+        return self._cached_words(text)
+
+    def _content_words(self, text: str) -> tuple[int, ...]:
         out = []
         for word in _WORD.findall(text.replace("\u2019", "'")):
             row = self.vectors.row(word)

@@ -60,7 +60,7 @@ def redis_engine(client: redis.Redis, keys: Keys, settings: Settings, store: Red
         if words is not None:
             record_vectors(client, keys, words.name)
             params = dense_params(words, judge_encoder is not None)
-            mirror = RedisDenseIndex(client, keys, words, dense_index(words, params, window))
+            mirror = RedisDenseIndex(client, keys, words, dense_index(words, params, window), index)
             dense = DenseSearch(words, mirror, params.min_alignment)
     judge = None
     if judge_encoder is not None:

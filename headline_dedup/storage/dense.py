@@ -5,7 +5,8 @@ in the same atomic step, and trims the stream to the window. A process searching
 the stream gained since it last looked (`XRANGE` from its last id), rebuilds those vectors from the rows, and
 searches its mirror: an exact search over the window's vectors, one matrix product per batch. Searches for a
 batch happen under the clustering lock, after that batch's band insert, so the mirror holds every headline
-decided before it, whichever worker decided it.
+decided before it, whichever worker decided it. The entries a batch's own insert appended are not read back: the
+band index says which stream ids they got, and the batch goes into the mirror from memory.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Sequence
 import redis
 
 from headline_dedup.ports import IndexEntry
-from headline_dedup.storage.index import unpack_words
+from headline_dedup.storage.index import RedisIndex, unpack_words
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 from headline_dedup.vectors import DenseIndex
@@ -25,17 +26,19 @@ CATCH_UP_COUNT = 5000  # stream entries read per round trip while catching up
 class RedisDenseIndex:
     """The `CandidateIndex` by meaning over the `near` stream (word vectors: the stream holds word rows)."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, encoder, mirror: DenseIndex):
-        self.client, self.keys, self.encoder, self.mirror = client, keys, encoder, mirror
+    def __init__(self, client: redis.Redis, keys: Keys, encoder, mirror: DenseIndex, bands: RedisIndex):
+        """`bands`: the band index whose inserts append to the stream."""
+        self.client, self.keys, self.encoder, self.mirror, self.bands = client, keys, encoder, mirror, bands
         self._last = "0-0"  # the last stream entry mirrored
 
-    def catch_up(self, exclude: set[str] = frozenset()) -> int:
-        """Mirror the entries added since the last call (except `exclude`: the batch being inserted); returns
-        how many were added."""
+    def catch_up(self, exclude: set[str] = frozenset(), before: str | None = None) -> int:
+        """Mirror the entries added since the last call (except `exclude`: the batch being inserted), up to the
+        stream id `before` (exclusive; None: to the end); returns how many were added."""
         added = 0
         while True:
             start = "-" if self._last == "0-0" else f"({self._last}"
-            page = self.client.xrange(self.keys.near, min=start, max="+", count=CATCH_UP_COUNT)
+            end = "+" if before is None else f"({before}"
+            page = self.client.xrange(self.keys.near, min=start, max=end, count=CATCH_UP_COUNT)
             if not page:
                 return added
             entries, seen = [], set()
@@ -53,13 +56,20 @@ class RedisDenseIndex:
             if len(page) < CATCH_UP_COUNT:
                 return added
 
-    def query(self, entries: Sequence[IndexEntry], within: bool = False) -> list[list[str]]:
+    def query(self, entries: Sequence[IndexEntry], within: bool = False, skip: frozenset[str] = frozenset()
+              ) -> list[list[str]]:
         self.catch_up()
-        return self.mirror.query(entries, within)
+        return self.mirror.query(entries, within, skip)
 
     def words_of(self, headline_id: str) -> Sequence[int]:
         return self.mirror.words_of(headline_id)
 
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        self.catch_up(exclude={e.headline_id for e in entries})
-        return self.mirror.insert_and_query(entries)
+    def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
+        """Called right after the band index inserted `entries` (under the clustering lock, so the ids that
+        insert appended are the stream's newest, and only this batch's)."""
+        appended = self.bands.appended
+        self.catch_up(exclude={e.headline_id for e in entries}, before=appended[0] if appended else None)
+        if appended:
+            self._last = appended[1]
+        return self.mirror.insert_and_query(entries, skip)

@@ -43,6 +43,7 @@ class RedisIndex:
         self.bucket_seconds = max(1.0, window_seconds / BUCKETS_PER_WINDOW)
         self.window_seconds = window_seconds
         self._script = client.register_script(SCRIPT)
+        self.appended: tuple[str, str] | None = None  # the near stream ids the last insert appended (first, last)
         self.check_fingerprint()
 
     def check_fingerprint(self) -> None:
@@ -90,5 +91,6 @@ class RedisIndex:
         for e in entries:  # band fields have a fixed length: one argument per entry, split by the script
             args += [e.headline_id, b"".join(self.signer.band_keys(e.signature)), pack_words(e.words),
                      repr(float(e.timestamp))]
-        result = self._script(keys=[*bucket_keys, self.keys.meta, self.keys.near], args=args)
+        *result, appended = self._script(keys=[*bucket_keys, self.keys.meta, self.keys.near], args=args)
+        self.appended = tuple(as_text(appended).split()) or None
         return [[x for x in as_text(found).split(",") if x] for found in result]

@@ -75,6 +75,12 @@ class RedisStore:
         self._commit = client.register_script(_script("commit.lua"))
         self._expire = client.register_script(_script("expire.lua"))
 
+    def seen_keys(self, exact_keys: Sequence[str]) -> set[str]:
+        if not exact_keys:
+            return set()
+        found = self.client.hmget(self.keys.exact, [exact_field(x) for x in exact_keys])
+        return {key for key, cid in zip(exact_keys, found) if cid}
+
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         k = self.keys
         args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
