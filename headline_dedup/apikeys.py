@@ -2,7 +2,8 @@
 
 A configured key is `name:scope+scope:sha256hex` (environment `HEADLINE_DEDUP_API_KEYS`, comma-separated, or
 one per line in `HEADLINE_DEDUP_API_KEYS_FILE`). Scopes: `ingest` (post headlines), `read` (everything read,
-including event streams and dry-run matches), `admin` (webhooks; implies the others).
+including event streams and dry-run matches), `edit` (editors' corrections: merge, split, move), `admin`
+(webhooks; implies the others).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from headline_dedup.errors import ConfigurationError, Forbidden, Unauthenticated
 
-SCOPES = ("ingest", "read", "admin")
+SCOPES = ("ingest", "read", "edit", "admin")
 PREFIX = "hdk_"
 
 

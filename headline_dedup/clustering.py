@@ -64,10 +64,11 @@ class ClusterProfile:
     representative_tokens: tuple[str, ...] = ()
     representative_kicker: int = 0  # the representative's kicker is its first this many tokens
     latest: float = 0.0  # the newest member's timestamp (seconds since the epoch)
+    apart: frozenset[str] = frozenset()  # clusters an editor set apart from this one (`corrections`)
 
     def copy(self) -> "ClusterProfile":
         return ClusterProfile(self.cluster_id, self.size, dict(self.counts), self.representative_id,
-                              self.representative_tokens, self.representative_kicker, self.latest)
+                              self.representative_tokens, self.representative_kicker, self.latest, self.apart)
 
     @property
     def representative_kicker_tokens(self) -> tuple[str, ...]:

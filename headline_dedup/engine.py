@@ -226,6 +226,8 @@ class Engine:
                     prof, match, reason = found_prof, found, found_reason
                     break
         if prof is not None:
+            prof, match, reason = self._editors_choice(h, n, prof, match, reason, [*cands, *by_meaning], snap,
+                                                       profiles, rarity)
             return self._join(h, n, prof, reason, match.score, match, runner_up, rarity)
         if self.judge is not None:
             judged = self._judge(h, n, [*cands, *by_meaning], by_words | clusters(by_meaning), snap, profiles, rarity)
@@ -233,8 +235,26 @@ class Engine:
                 return judged
         return self._open(h, n, "new", profiles, rarity, match, runner_up)
 
+    def _anchors(self, cands, snap, profiles) -> set[str]:
+        """The clusters of the candidates an editor placed."""
+        return {snap.assignment.get(c) for c in cands if c in snap.placed} & profiles.keys()
+
+    def _editors_choice(self, h, n, prof, match, reason, cands, snap, profiles, rarity):
+        """An editor's split or move stands (see `corrections`): a cluster set apart from the cluster of a placed
+        candidate that the headline could join as well yields to that cluster."""
+        anchors = sorted(self._anchors(cands, snap, profiles) & prof.apart) if prof.apart and snap.placed else []
+        if anchors:
+            found, found_match, found_reason, _ = self.policy.best(n.tokens, [profiles[a] for a in anchors], rarity,
+                                                                   n.kicker_tokens, h.timestamp)
+            if found is not None:
+                return found, found_match, found_reason
+        return prof, match, reason
+
     def _judge(self, h, n, cands, cluster_ids, snap, profiles, rarity) -> Decision | None:
-        """The semantic tier: the open clusters (word overlap at least `grey_min`, no conflict), judged by meaning."""
+        """The semantic tier: the open clusters (word overlap at least `grey_min`, no conflict), judged by meaning;
+        not those an editor set apart from the cluster of a placed candidate."""
+        anchors = self._anchors(cands, snap, profiles) if snap.placed else set()
+        cluster_ids = {c for c in cluster_ids if not profiles[c].apart & anchors}
         open_clusters, matches = {}, {}
         for cid in sorted(cluster_ids):
             m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens)

@@ -44,6 +44,7 @@ class Snapshot:
     exact: dict[str, str]  # exact-duplicate key -> cluster id (only keys of this batch)
     assignment: dict[str, str]  # candidate headline id -> cluster id (only candidates)
     profiles: dict[str, ClusterProfile]  # every cluster named in `exact` or `assignment`
+    placed: set[str] = field(default_factory=set)  # candidates an editor placed (`corrections`)
 
 
 @dataclass

@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     heartbeat_ttl: int = Field(10, ge=2, description="Seconds a role's last successful step counts as fresh "
                                                     "(/readyz)")
     events_maxlen: int = Field(1_000_000, ge=1000, description="Approximate length kept in the events stream")
+    corrections_maxlen: int = Field(100_000, ge=100, description="Approximate length kept in the corrections log")
     dead_letters_maxlen: int = Field(100_000, ge=100, description="Approximate length kept in the dead-letter "
                                                                   "stream")
 

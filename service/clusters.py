@@ -59,10 +59,15 @@ def list_clusters():
 @requires("read")
 @document(resp=errors(404, HTTP_200=ClusterOut), tags=["clusters"])
 def get_cluster(cid: str):
-    """One cluster with its representative and members (join scores included)."""
-    found = services().reader.clusters([cid], members=True)[0]
+    """One cluster with its representative and members (join scores included). The id of a cluster an editor
+    merged away answers with the cluster it went into, `merged` listing the ids followed."""
+    svc = services()
+    target, merged = svc.corrections.follow(cid)
+    found = svc.reader.clusters([target], members=True)[0]
     if found is None:
         raise NotFound("cluster_not_found", f"no cluster {cid}")
+    if merged:
+        found["merged"] = merged
     return jsonify(found)
 
 

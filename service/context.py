@@ -12,6 +12,7 @@ from headline_dedup.engine import Engine
 from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.storage.assembly import redis_engine
+from headline_dedup.storage.corrections import Corrections
 from headline_dedup.storage.eventhub import EventHub
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
@@ -28,6 +29,7 @@ class Services:
     ingestor: Ingestor
     reader: Reader
     hub: EventHub  # started by the first event stream
+    corrections: Corrections
     streams: threading.BoundedSemaphore  # open event streams
     _matcher: Engine | None = None
     _matching: threading.Lock = field(default_factory=threading.Lock)
@@ -51,7 +53,7 @@ def build(settings: Settings, client: redis.Redis) -> Services:
     keys = Keys(settings.key_prefix, settings.namespace)
     return Services(settings, client, keys,
                     Ingestor(client, keys, settings.retention_days * 86400, settings.max_backlog),
-                    Reader(client, keys), EventHub(client, keys),
+                    Reader(client, keys), EventHub(client, keys), Corrections(client, keys, settings),
                     threading.BoundedSemaphore(settings.max_event_streams))
 
 

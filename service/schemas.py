@@ -112,6 +112,8 @@ class ClusterOut(BaseModel):
     first_seen: float
     last_seen: float
     members: list[MemberOut] | None = None
+    merged: list[str] | None = Field(None, description="when the id asked for was merged away: the merged ids "
+                                                       "followed to reach this cluster")
 
 
 class ClusterPage(BaseModel):
@@ -235,9 +237,77 @@ class HeadlineRejected(BaseModel):
     headline: EventHeadline
 
 
+class Correction(BaseModel):
+    by: str | None = Field(description="the name of the API key that made it (null without authentication)")
+    at: str = Field(description="when, ISO 8601 UTC")
+    size: int = Field(description="the size of the cluster the headlines went to")
+
+
+class ClusterMerged(Correction):
+    cluster_id: str = Field(description="the cluster that took the members")
+    merged: str = Field(description="the cluster merged into it (its id now answers with `merged`)")
+
+
+class ClusterSplit(Correction):
+    cluster_id: str = Field(description="the cluster split")
+    new_cluster_id: str
+    headlines: list[str] = Field(description="the headlines that left for the new cluster")
+    from_size: int = Field(description="the size of the split cluster afterwards")
+
+
+class HeadlineMoved(Correction):
+    headline_id: str
+    client_id: str | None
+    cluster_id: str = Field(description="where it went (a new cluster when it was moved out on its own)")
+    from_: str = Field(alias="from", description="the cluster it left")
+    from_size: int = Field(description="the size of the cluster it left (0: emptied, its id now points here)")
+
+
 EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
                 "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
-                "headline.rejected": HeadlineRejected}
+                "headline.rejected": HeadlineRejected, "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit,
+                "headline.moved": HeadlineMoved}
+
+
+# Corrections (editors).
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: str = Field(min_length=1, max_length=200, description="the cluster that takes this one's members")
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    headlines: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=1000, description="members that leave for a new cluster")
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cluster: str | None = Field(min_length=1, max_length=200, description="the destination cluster; null: a new "
+                                                                           "cluster of its own")
+
+
+class CorrectionEntry(BaseModel):
+    id: str = Field(description="its id in the corrections log (the cursor)")
+    type: Literal["cluster.merged", "cluster.split", "headline.moved"]
+    by: str | None
+    at: str
+    cluster_id: str
+
+
+class CorrectionOut(BaseModel):
+    correction: dict = Field(description="what was done: the payload of its event")
+    cluster: ClusterOut = Field(description="the cluster the headlines went to")
+    left: ClusterOut | None = Field(None, description="the cluster they left, when it still exists")
+
+
+class CorrectionPage(BaseModel):
+    corrections: list[CorrectionEntry]
+    next_cursor: str | None
 
 
 class WebhookIn(BaseModel):

@@ -1,5 +1,5 @@
 """The service's commands besides `serve` (`cli/serve.py`): `api`, `worker`, `dispatcher`, `keygen`, `replay`,
-`ingest`."""
+`check`, `ingest`."""
 from __future__ import annotations
 
 import argparse
@@ -35,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("keygen", help="make an API key and the (hashed) configuration entry that admits it")
     p.add_argument("--name", default="client")
-    p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, admin")
+    p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, edit, admin")
     p.add_argument("--save", action="store_true",
                    help="store the key's hash in the data directory's key file (the one `serve` uses without "
                         "configured keys), replacing the entry of the same name; a running API picks it up")
@@ -46,6 +46,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-namespace", required=True,
                    help="the namespace to copy from (same Redis); the target is HEADLINE_DEDUP_NAMESPACE")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("check", help="recompute every cluster's size, members and profile from its members and "
+                                     "report what disagrees (exit 1 if anything does)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("ingest", help="post a feed (TSV, plain text or article files; - for stdin) to a service",
                        description="Post a feed to a service in batches: a TSV with a header, plain text (one "
@@ -185,6 +189,24 @@ def cmd_replay(args, settings: Settings) -> int:
         if server:
             server.stop()
     return 0
+
+
+def cmd_check(args, settings: Settings) -> int:
+    from headline_dedup.storage.consistency import check
+    from headline_dedup.storage.keys import Keys
+
+    client, server = connect(settings)
+    try:
+        report = check(client, Keys(settings.key_prefix, settings.namespace))
+    finally:
+        if server:
+            server.stop()
+    for problem in report.problems:
+        print(problem)
+    print(f"{settings.namespace}: {report.clusters:,} clusters, {report.members:,} members, "
+          f"{len(report.problems)} problems" + (f", {report.unverifiable:,} clusters with expired members not "
+                                                "recomputed" if report.unverifiable else ""), file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: str, batch_size: int,

@@ -9,6 +9,7 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
 | {t}:dead                 | stream | messages that failed `max_deliveries` times, with the error    |
 | {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
+| {t}:corrections          | stream | editors' merges, splits and moves (who, when, what)            |
 | {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
 | {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
 | {t}:near                 | stream | indexed headlines' word-vector rows (id, time, rows), trimmed  |
@@ -17,7 +18,8 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 | {t}:ahead:<entry>        | string | an ingest entry claimed by a worker to embed ahead, expires    |
 | {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own) |
 | {t}:df                   | hash   | token -> number of headlines containing it                     |
-| {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys     |
+| {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys,    |
+|                          |        | clusters an editor set apart; once merged away: `merged_into`  |
 | {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |
 | {t}:c:<id>:m             | hash   | member headline id -> join score                               |
 | {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |
@@ -53,6 +55,7 @@ class Keys:
     ingest = property(lambda self: self._k("ingest"))
     dead = property(lambda self: self._k("dead"))
     events = property(lambda self: self._k("events"))
+    corrections = property(lambda self: self._k("corrections"))
     exact = property(lambda self: self._k("exact"))
     df = property(lambda self: self._k("df"))
     clusters = property(lambda self: self._k("clusters"))

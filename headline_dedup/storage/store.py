@@ -85,15 +85,16 @@ class RedisStore:
         k = self.keys
         args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
                 len(candidates), *candidates, len(tokens), *tokens]
-        exact_raw, total, assigned, clusters, df = json.loads(self._load(keys=[k.exact, k.meta, k.df], args=args))
+        raw = json.loads(self._load(keys=[k.exact, k.meta, k.df], args=args))
+        exact_raw, total, assigned, clusters, df, placed = raw
         exact = {key: v for key, v in zip(exact_keys, exact_raw or ()) if v}
         assignment = {c: v for c, v in zip(candidates, assigned or ()) if v}
         profiles = {}
-        for cid, size, rep_id, rep_tokens, counts, rep_kicker, latest in clusters or ():
+        for cid, size, rep_id, rep_tokens, counts, rep_kicker, latest, apart in clusters or ():
             profiles[cid] = ClusterProfile(cid, int(size), dict(counts or {}), rep_id, tuple(json.loads(rep_tokens)),
-                                           int(rep_kicker), float(latest))
+                                           int(rep_kicker), float(latest), frozenset(apart.split()))
         return Snapshot(df={t: n for t, n in (df or {}).items() if n}, total=int(total), exact=exact,
-                        assignment=assignment, profiles=profiles)
+                        assignment=assignment, profiles=profiles, placed=set(placed or ()))
 
     def stage(self, pipe, outcome: BatchOutcome, now: float | None = None) -> None:
         """Queue the writes of `outcome` on a transaction pipeline (the caller adds its own and executes)."""

@@ -1,7 +1,8 @@
 -- Everything deciding a batch needs, in one round trip. KEYS: exact, meta, df. ARGV: headline key prefix,
 -- cluster key prefix, then three counted lists: exact-key fields, candidate headline ids, batch tokens.
--- Returns one JSON document {exact cluster ids, total, candidate cluster ids, clusters, the needed tokens' df};
--- a cluster is [id, size, rep_id, rep_tokens (JSON), token counts, rep_kicker, latest]. One string rather than
+-- Returns one JSON document {exact cluster ids, total, candidate cluster ids, clusters, the needed tokens' df,
+-- the candidates an editor placed}; a cluster is [id, size, rep_id, rep_tokens (JSON), token counts, rep_kicker,
+-- latest, the clusters an editor set apart from it (space-separated)]. One string rather than
 -- nested replies: a batch that loads big clusters carries hundreds of thousands of values, and a reply of that
 -- many items costs the client far more to parse than one JSON string. (cjson writes an empty table as {}.)
 local hpre, cpre = ARGV[1], ARGV[2]
@@ -30,14 +31,18 @@ local function want(cid)
   if cid and not wanted[cid] then wanted[cid] = true; order[#order + 1] = cid end
 end
 for i = 1, #exact do want(exact[i]) end
+local placed = {}
 for i = 1, #cands do
-  assigned[i] = redis.call('HGET', hpre .. cands[i], 'cluster_id') or false
+  local got = redis.call('HMGET', hpre .. cands[i], 'cluster_id', 'placed_by')
+  assigned[i] = got[1] or false
+  if got[2] then placed[#placed + 1] = cands[i] end
   want(assigned[i])
 end
 local clusters, needed, seen = {}, {}, {}
 for i = 1, #tokens do if not seen[tokens[i]] then seen[tokens[i]] = true; needed[#needed + 1] = tokens[i] end end
 for _, cid in ipairs(order) do
-  local meta = redis.call('HMGET', cpre .. cid, 'size', 'rep_id', 'rep_tokens', 'rep_kicker', 'latest', 'last_seen')
+  local meta = redis.call('HMGET', cpre .. cid, 'size', 'rep_id', 'rep_tokens', 'rep_kicker', 'latest', 'last_seen',
+                          'apart')
   if meta[1] then
     local flat, counts = redis.call('HGETALL', cpre .. cid .. ':tok'), {}
     for j = 1, #flat, 2 do
@@ -47,7 +52,7 @@ for _, cid in ipairs(order) do
     end
     -- (a cluster written before `latest` existed: its last update stands in for its newest member)
     clusters[#clusters + 1] = {cid, meta[1], meta[2] or '', meta[3] or '[]', counts, meta[4] or '0',
-                               meta[5] or meta[6] or '0'}
+                               meta[5] or meta[6] or '0', meta[7] or ''}
   end
 end
 local df = #needed > 0 and hmget(KEYS[3], needed) or {}
@@ -55,4 +60,4 @@ local counted = {}
 for i = 1, #needed do
   if df[i] then counted[needed[i]] = tonumber(df[i]) end
 end
-return cjson.encode({exact, total, assigned, clusters, counted})
+return cjson.encode({exact, total, assigned, clusters, counted, placed})
