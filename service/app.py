@@ -8,8 +8,8 @@ from headline_dedup import apikeys
 from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
 from headline_dedup.storage.webhooks import WebhookStore
-from headline_dedup.service import (auth, clusters, context, corrections, errors, events, headlines, health, metrics,
-                                    ratelimit, requestlog, webhooks)
+from headline_dedup.service import (auth, clusters, context, corrections, dashboard, errors, events, headlines, health,
+                                    metrics, ratelimit, requestlog, webhooks)
 from headline_dedup.service.openapi import openapi_document, spec
 
 
@@ -35,6 +35,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app.register_blueprint(events.bp, url_prefix="/v1")
     app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
     spec.register(app)  # also serves /apidoc/openapi.json and its viewers
 
     @app.get("/openapi.json")

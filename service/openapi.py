@@ -10,7 +10,8 @@ spec = SpecTree("flask", title="headline-dedup", version="1", path="apidoc", nam
                 description="Newsroom headline deduplication: post headlines, read story clusters.")
 
 
-ALWAYS = (401, 403, 429, 503)  # missing key, missing scope, rate limit, storage unavailable
+ALWAYS = (401, 403, 429, 503)
+PAGES = ("/", "/ui/static/{filename}")  # the desk's page (`service.dashboard`) is not part of the API  # missing key, missing scope, rate limit, storage unavailable
 
 
 def errors(*codes: int, **ok) -> Response:
@@ -30,6 +31,7 @@ def openapi_document() -> dict:
     from headline_dedup.service.schemas import EVENT_MODELS
 
     doc = dict(spec.spec)
+    doc["paths"] = {path: item for path, item in doc.get("paths", {}).items() if path not in PAGES}
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     hooks = {}
     for kind, model in EVENT_MODELS.items():
@@ -42,7 +44,7 @@ def openapi_document() -> dict:
                 "$ref": f"#/components/schemas/{model.__name__}"}}}},
             "responses": {"200": {"description": "any 2xx acknowledges the delivery"}}}}
     doc["webhooks"] = hooks
-    doc.setdefault("paths", {})["/v1/events"] = _events_path()
+    doc["paths"]["/v1/events"] = _events_path()
     return doc
 
 
