@@ -74,7 +74,7 @@ class Corrections:
                     pipe.hset(self.keys.cluster(other), "apart", " ".join(sorted(other_apart)))
                 self._write(pipe, profile, members, exact, now, first_seen=_earliest(a, b))
                 self._retire(pipe, a, into, now)
-                self._reassign(pipe, a.records, into)
+                self._reassign(pipe, list(a.members), into)
                 record.update(size=profile.size, at=iso_time(now))
                 self._log(pipe, record)
                 pipe.execute()
@@ -151,15 +151,13 @@ class Corrections:
         staying = {h: s for h, s in a.members.items() if h not in moving}
         going = {h: a.members[h] for h in moving}
         a_apart, dest_apart = a.apart | {dest_id}, (dest.apart if dest else set()) | {a.id}
-        kept = self._profile(a.id, [(h, a.records[h]) for h in staying if h in a.records], [a.meta.get("rep_id", "")],
-                             a_apart)
+        kept = self._profile(a.id, [(h, a.records[h]) for h in staying], [a.meta.get("rep_id", "")], a_apart)
         dest_members = {**(dest.members if dest else {}), **going}
-        dest_records = [*(dest.records.items() if dest else ()), *((h, a.records[h]) for h in moving
-                                                                   if h in a.records)]
+        dest_records = [*(dest.records.items() if dest else ()), *((h, a.records[h]) for h in moving)]
         grown = self._profile(dest_id, dest_records, [dest.meta.get("rep_id", "")] if dest else [], dest_apart)
         # An exact-duplicate key follows the moved headlines unless a member staying behind has the same text.
-        staying_keys = {self._key(a.records[h]) for h in staying if h in a.records}
-        moved_keys = {self._key(a.records[h]) for h in moving if h in a.records} - staying_keys
+        staying_keys = {self._key(a.records[h]) for h in staying}
+        moved_keys = {self._key(a.records[h]) for h in moving} - staying_keys
         owned = self.client.hmget(self.keys.exact, sorted(moved_keys)) if moved_keys else []
         moved_keys = {k for k, owner in zip(sorted(moved_keys), owned) if as_text(owner) == a.id}
         with fenced_pipeline(self.client, fence) as pipe:
@@ -172,8 +170,7 @@ class Corrections:
                 self._retire(pipe, a, dest_id, now)
             self._write(pipe, grown, dest_members, (dest.exact if dest else []) + sorted(moved_keys), now,
                         first_seen=dest.meta.get("first_seen") if dest else repr(now))
-            self._reassign(pipe, {h: a.records[h] for h in moving if h in a.records}, dest_id,
-                           placed={"placed_by": record["by"] or "", "placed_at": repr(now)})
+            self._reassign(pipe, moving, dest_id, placed={"placed_by": record["by"] or "", "placed_at": repr(now)})
             record.update(size=grown.size, from_size=kept.size, at=iso_time(now))
             self._log(pipe, record)
             pipe.execute()
@@ -217,8 +214,8 @@ class Corrections:
         pipe.expire(k.cluster(c.id), int(self.settings.retention_days * 86400))
         pipe.zrem(k.clusters, c.id)
 
-    def _reassign(self, pipe, records: dict[str, dict], cluster_id: str, placed: dict | None = None) -> None:
-        for hid in records:  # only records that exist: HSET on an expired one would bring back a husk
+    def _reassign(self, pipe, headline_ids: Sequence[str], cluster_id: str, placed: dict | None = None) -> None:
+        for hid in headline_ids:  # members with a record (`_cluster`): HSET on an expired one would make a husk
             pipe.hset(self.keys.headline(hid), mapping={"cluster_id": cluster_id, **(placed or {})})
 
     def _log(self, pipe, record: dict) -> None:
@@ -246,7 +243,8 @@ class Corrections:
             pipe.hgetall(k.headline(hid))
         records = {hid: {as_text(a): as_text(b) for a, b in raw.items()}
                    for hid, raw in zip(members, pipe.execute()) if raw}
-        return _Cluster(cluster_id, meta, members, records)
+        # A member whose record has expired cannot be recounted: it leaves the cluster the correction rewrites.
+        return _Cluster(cluster_id, meta, {h: s for h, s in members.items() if h in records}, records)
 
     def _apart_of(self, cluster_id: str) -> set[str]:
         return set((as_text(self.client.hget(self.keys.cluster(cluster_id), "apart")) or "").split())
