@@ -98,8 +98,9 @@ def read_feed(stream: TextIO, text_column: str = "title", id_column: str = "row"
                 id_given=bool(given),
             )
         return
-    if label_column:
-        raise InvalidRequest("invalid_input", f"input has no TSV header with column {text_column!r}")
+    if label_column or time_column:  # columns only a TSV has: a header without the text column is a mistake
+        found = f" (its header: {', '.join(header)})" if "\t" in first else ""
+        raise InvalidRequest("invalid_input", f"input has no TSV header with column {text_column!r}{found}")
     yield from _plain_rows(chain([first], stream) if first else iter(()))
 
 

@@ -140,3 +140,10 @@ def test_bad_article_files_are_clear_errors(text, message):
     with pytest.raises(InvalidRequest) as exc:
         read_article(io.StringIO(text), "a.txt")
     assert exc.value.code == "invalid_article" and exc.value.message.startswith(message)
+
+
+def test_a_time_column_asked_of_a_tsv_without_the_text_column_is_an_error_not_plain_text():
+    tsv = "row\ttitle\ttime\n0\tZone euro: la croissance cale\t2020-01-10T00:00:00Z\n"
+    with pytest.raises(InvalidRequest, match="row, title, time"):
+        list(read_feed(io.StringIO(tsv), text_column="text", time_column="time"))
+    assert [r.text for r in read_feed(io.StringIO(tsv), time_column="time")] == ["Zone euro: la croissance cale"]
