@@ -95,7 +95,7 @@ def cmd_serve(args, settings: Settings) -> int:
             return 1
         _wait_until(f"{base}/readyz", supervisor, stop, 30)  # a worker has made its first step
         where = settings.redis_url or f"bundled redis-server, data in {Path(settings.data_dir).resolve()}"
-        print(f"headline-dedup serving on {base} ({where})", flush=True)
+        print(f"headline-dedup serving on {base} ({where}); the desk's live page: {base}/", flush=True)
         if args.ingest:
             threading.Thread(target=_ingest_and_show, args=(args.ingest, base, run_key), daemon=True).start()
         while not stop.is_set():
