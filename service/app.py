@@ -40,6 +40,6 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
 
     @app.get("/openapi.json")
     def openapi():
-        return jsonify(openapi_document())
+        return jsonify(openapi_document(app))
 
     return app

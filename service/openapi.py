@@ -2,6 +2,9 @@
 the handlers validate requests with); served at /openapi.json."""
 from __future__ import annotations
 
+import re
+
+from flask import Flask
 from spectree import Response, SpecTree
 
 from headline_dedup.service.schemas import ErrorOut
@@ -25,13 +28,19 @@ def errors(*codes: int, **ok) -> Response:
 document = spec.validate
 
 
-def openapi_document() -> dict:
+BEARER = {"type": "http", "scheme": "bearer",
+          "description": "an API key (`hdk_...`). Each operation names the scope it needs: ingest, read, edit "
+                         "(editors' corrections) or admin (webhooks), and admin implies the others"}
+
+
+def openapi_document(app: Flask | None = None) -> dict:
     """spectree's document plus the event payloads: OpenAPI 3.1 `webhooks`, one per event type (also the
-    `data:` of the SSE events of `GET /v1/events`)."""
+    `data:` of the SSE events of `GET /v1/events`); with `app`, the bearer scheme and the scope each operation
+    needs (`auth.requires`), and no 401/403/429 on the public ones."""
     from headline_dedup.service.schemas import EVENT_MODELS
 
     doc = dict(spec.spec)
-    doc["paths"] = {path: item for path, item in doc.get("paths", {}).items() if path not in PAGES}
+    doc["paths"] = {path: dict(item) for path, item in doc.get("paths", {}).items() if path not in PAGES}
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     hooks = {}
     for kind, model in EVENT_MODELS.items():
@@ -45,7 +54,32 @@ def openapi_document() -> dict:
             "responses": {"200": {"description": "any 2xx acknowledges the delivery"}}}}
     doc["webhooks"] = hooks
     doc["paths"]["/v1/events"] = _events_path()
+    if app is not None:
+        _declare_security(doc, app)
     return doc
+
+
+def _declare_security(doc: dict, app: Flask) -> None:
+    doc["components"]["securitySchemes"] = {"bearer": BEARER}
+    for rule in app.url_map.iter_rules():
+        item = doc["paths"].get(_RULE_ARG.sub(r"{\1}", rule.rule))
+        if item is None:
+            continue
+        scope = getattr(app.view_functions[rule.endpoint], "required_scope", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op = item.get(method.lower())
+            if op is None:
+                continue
+            op = item[method.lower()] = {**op, "responses": dict(op.get("responses", {}))}
+            if scope:
+                op["security"] = [{"bearer": [scope]}]
+            else:
+                op["security"] = []
+                for code in ("401", "403", "429"):
+                    op["responses"].pop(code, None)
+
+
+_RULE_ARG = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
 def _events_path() -> dict:
@@ -65,4 +99,5 @@ def _events_path() -> dict:
         "responses": {"200": {"description": "an endless event stream",
                               "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                       "400": {"description": "bad parameter", **error},
-                      "422": {"description": "bad parameter", **error}}}}
+                      "422": {"description": "bad parameter", **error},
+                      **{str(code): {"description": "see the error code", **error} for code in ALWAYS}}}}

@@ -122,6 +122,8 @@ class ClusterPage(BaseModel):
 
 
 class ClusterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt filter is a 422, not a silently unfiltered list
+
     limit: int = Field(50, ge=1, le=500)
     cursor: int = Field(0, ge=0, le=10**9)
     min_size: int = Field(1, ge=1, le=10**9)

@@ -89,3 +89,22 @@ def test_a_headline_is_found_by_the_client_id_of_the_key_that_posted_it(redis_cl
     other = http.get("/v1/headlines/by-client-id/afp/2025-01-30/001", headers=as_b)  # another key's ids
     assert other.status_code == 404 and other.get_json()["error"]["code"] == "headline_not_found"
     assert http.get("/v1/headlines/by-client-id/afp/2025-01-30/001").status_code == 401
+
+
+def test_the_openapi_document_declares_the_bearer_scheme_and_each_operations_scope(http):
+    client, auth = http
+    doc = client.get("/openapi.json").get_json()
+    assert doc["components"]["securitySchemes"]["bearer"] == {**doc["components"]["securitySchemes"]["bearer"],
+                                                              "type": "http", "scheme": "bearer"}
+    ops = {(method.upper(), path): op for path, item in doc["paths"].items() for method, op in item.items()}
+    expected = {("POST", "/v1/headlines"): "ingest", ("GET", "/v1/clusters"): "read", ("GET", "/v1/events"): "read",
+                ("POST", "/v1/clusters/{cid}/merge"): "edit", ("POST", "/v1/headlines/{hid}/move"): "edit",
+                ("GET", "/v1/webhooks"): "admin", ("GET", "/v1/headlines/by-client-id/{client_id}"): "read"}
+    for op, scope in expected.items():
+        assert ops[op]["security"] == [{"bearer": [scope]}], op
+        assert {"401", "403", "429"} <= set(ops[op]["responses"]), op
+    for public in (("GET", "/healthz"), ("GET", "/readyz")):
+        assert ops[public]["security"] == [] and not {"401", "403", "429"} & set(ops[public]["responses"])
+    assert "/" not in doc["paths"]  # the desk's page is not part of the API
+    r = client.get("/v1/clusters?min-size=2", headers=auth["read"])  # misspelt: refused, not ignored
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "min-size"

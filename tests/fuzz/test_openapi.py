@@ -8,6 +8,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, settings
 
+from headline_dedup import apikeys
 from headline_dedup.settings import Settings
 from headline_dedup.service import create_app
 from tests.conftest import start_session_redis
@@ -15,7 +16,11 @@ from headline_dedup.workers.clusterer import Clusterer
 
 SERVER = start_session_redis("fuzz")
 CLIENT = redis.Redis.from_url(SERVER.url)
-SETTINGS = Settings(max_wait_seconds=0.2, worker_block_ms=50, webhook_allow_private=True)
+KEY, ENTRY = apikeys.generate("fuzz", ["admin"])
+# Authentication on, as served: the document's security requirements are checked too (a request without the key
+# must be refused).
+SETTINGS = Settings(max_wait_seconds=0.2, worker_block_ms=50, webhook_allow_private=True, auth_disabled=False,
+                    api_keys=ENTRY)
 APP = create_app(SETTINGS, CLIENT)
 WORKER = Clusterer(CLIENT, SETTINGS, name="fuzz")  # a real worker: headlines get clustered, /readyz is ready
 _THREAD = threading.Thread(target=WORKER.run, daemon=True)
@@ -35,4 +40,4 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG).exc
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None,
           derandomize=not os.environ.get("FUZZ_RANDOM"), suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document(case):
-    case.call_and_validate()
+    case.call_and_validate(headers={"Authorization": f"Bearer {KEY}"})
