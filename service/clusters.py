@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.normalize import fold_accents
+from headline_dedup.feeds import parse_time
 from headline_dedup.storage.events import valid_stream_id
 from headline_dedup.service.auth import requires
 from headline_dedup.service.context import services
@@ -35,7 +36,7 @@ def list_clusters():
     page: list[dict] = []
     cursor, scanned = q.cursor, 0
     while len(page) < q.limit and cursor is not None and scanned < SCAN_LIMIT:
-        ids, nxt = reader.cluster_page(cursor, q.limit, q.updated_since)
+        ids, nxt = reader.cluster_page(cursor, q.limit, parse_time(q.updated_since) if q.updated_since else None)
         scanned += len(ids)
         for offset, c in enumerate(reader.clusters(ids, members=q.members)):
             if c is None or c["size"] < q.min_size:

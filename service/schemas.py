@@ -83,9 +83,9 @@ class HeadlineOut(BaseModel):
     reason: str | None = Field(None, description="new | exact | lead | similar | live | core | semantic | "
                                                   "too_short | empty | <error code>")
     score: float | None = None
-    received_at: float | None = None
-    event_at: float | None = Field(None, description="the headline's event time (epoch seconds): its "
-                                                     "published_at when plausible, else received_at")
+    received_at: str | None = Field(None, description="ISO 8601 UTC")
+    event_at: str | None = Field(None, description="the headline's event time (ISO 8601 UTC): its "
+                                                   "published_at when plausible, else received_at")
     event_time_source: Literal["published_at", "received"] | None = Field(
         None, description="which time event_at is (null for headlines stored before it was recorded)")
     request_id: str | None = Field(None, description="X-Request-ID of the request that posted it (logs carry it)")
@@ -109,8 +109,8 @@ class ClusterOut(BaseModel):
     size: int
     representative: HeadlineOut | None
     sources: list[str] = Field(description="the distinct sources of its members (empty when none was given)")
-    first_seen: float
-    last_seen: float
+    first_seen: str | None = Field(description="ISO 8601 UTC")
+    last_seen: str | None = Field(description="ISO 8601 UTC: its last change")
     members: list[MemberOut] | None = None
     merged: list[str] | None = Field(None, description="when the id asked for was merged away: the merged ids "
                                                        "followed to reach this cluster")
@@ -127,7 +127,8 @@ class ClusterQuery(BaseModel):
     limit: int = Field(50, ge=1, le=500)
     cursor: int = Field(0, ge=0, le=10**9)
     min_size: int = Field(1, ge=1, le=10**9)
-    updated_since: float | None = Field(None, ge=0, le=1e11, allow_inf_nan=False, description="epoch seconds")
+    updated_since: PublicationTime | None = Field(None, description="ISO 8601 (or RFC 2822): only clusters "
+                                                                     "changed since")
     source: str | None = Field(None, description="only clusters with a member from this source")
     text: str | None = Field(None, description="case- and accent-insensitive substring of the representative")
     members: bool = False
@@ -331,7 +332,7 @@ class WebhookOut(BaseModel):
     active: bool
     disabled_reason: str | None
     failures: int = Field(description="consecutive failed attempts")
-    created_at: float
+    created_at: str = Field(description="ISO 8601 UTC")
 
 
 class WebhookCreated(WebhookOut):
@@ -349,7 +350,7 @@ class DeliveryOut(BaseModel):
     status: int | None
     error: str | None
     ok: bool
-    at: float
+    at: str = Field(description="ISO 8601 UTC")
     ms: float
 
 

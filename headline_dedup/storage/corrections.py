@@ -20,7 +20,7 @@ from headline_dedup.clustering import ClusterProfile
 from headline_dedup.errors import Conflict, NotFound, Overloaded
 from headline_dedup.normalize import Normalizer, default_normalizer
 from headline_dedup.settings import Settings
-from headline_dedup.storage.events import iso_time
+from headline_dedup.times import iso_time
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import Fence, as_text, exact_field, fenced_pipeline
 from headline_dedup.weights import Rarity

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import redis
 
@@ -13,11 +12,6 @@ from headline_dedup.storage.store import as_text
 
 EVENT_TYPES = ("cluster.created", "cluster.updated", "cluster.representative_changed", "cluster.expired",
                "headline.rejected", "cluster.merged", "cluster.split", "headline.moved")
-
-
-def iso_time(epoch: float) -> str:
-    """Seconds since the epoch as ISO 8601 UTC with a `Z`, to the millisecond."""
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import redis
 
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.store import as_text
+from headline_dedup.times import iso_or_none
 
 _CLUSTER_FIELDS = ("size", "rep_id", "first_seen", "last_seen")  # not its exact-key list, which can be long
 _LAST_ID = f"{2 ** 64 - 1}-{2 ** 64 - 1}"
@@ -21,8 +22,7 @@ def _headline(hid: str, raw: dict) -> dict | None:
             "source": h.get("source") or None, "url": h.get("url"), "lang": h.get("lang") or "fr",
             "status": h.get("status"), "cluster_id": h.get("cluster_id"), "reason": h.get("reason"),
             "score": float(h["score"]) if h.get("score") else None,
-            "received_at": float(h["received_at"]) if h.get("received_at") else None,
-            "event_at": float(h["event_at"]) if h.get("event_at") else None,
+            "received_at": iso_or_none(h.get("received_at")), "event_at": iso_or_none(h.get("event_at")),
             "event_time_source": h.get("event_time_source") or None,
             "request_id": h.get("request_id") or None}
 
@@ -61,7 +61,7 @@ class Reader:
                 continue
             c = {"id": cid, "size": int(meta["size"]), "representative": by_id.get(meta.get("rep_id")),
                  "sources": sorted({sources[m] for m in scores if sources.get(m)}),
-                 "first_seen": float(meta.get("first_seen") or 0), "last_seen": float(meta.get("last_seen") or 0)}
+                 "first_seen": iso_or_none(meta.get("first_seen")), "last_seen": iso_or_none(meta.get("last_seen"))}
             if members:
                 order = sorted(scores, key=lambda m: (len(m), m))
                 c["members"] = [{**by_id[m], "score": scores[m]} for m in order if by_id.get(m)]

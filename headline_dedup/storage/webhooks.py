@@ -17,6 +17,7 @@ import redis
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
+from headline_dedup.times import iso_or_none
 
 LOG_LENGTH = 100
 PUBLIC_FIELDS = ("id", "url", "types", "active", "disabled_reason", "failures", "created_at")
@@ -147,8 +148,10 @@ class WebhookStore:
 
     def deliveries(self, webhook_id: str) -> list[dict]:
         self.get(webhook_id)
-        return [json.loads(as_text(x)) for x in self.client.lrange(self.keys.webhook_log(webhook_id), 0, -1)]
+        logged = [json.loads(as_text(x)) for x in self.client.lrange(self.keys.webhook_log(webhook_id), 0, -1)]
+        return [{**d, "at": iso_or_none(d.get("at"))} for d in logged]
 
 
 def public(hook: dict) -> dict:
-    return {k: hook.get(k) for k in PUBLIC_FIELDS}
+    """What the API shows of a webhook: no secret, times in ISO 8601."""
+    return {**{k: hook.get(k) for k in PUBLIC_FIELDS}, "created_at": iso_or_none(hook.get("created_at"))}

@@ -30,8 +30,8 @@ function showError(err) {
   $("error").hidden = !err;
 }
 
-function time(epoch) {
-  return epoch ? new Date(epoch * 1000).toLocaleString() : "";
+function time(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
 }
 
 function el(tag, props = {}, ...children) {
@@ -54,7 +54,9 @@ function renderStory(c, fresh) {
 }
 
 function renderList(freshId) {
-  const ordered = [...stories.values()].sort((a, b) => b.last_seen - a.last_seen || b.size - a.size);
+  // ISO 8601 times of one fixed width sort as text.
+  const ordered = [...stories.values()].sort((a, b) =>
+    (b.last_seen || "").localeCompare(a.last_seen || "") || b.size - a.size);
   $("stories").replaceChildren(...ordered.map((c) => renderStory(c, c.id === freshId)));
   renderMergeTargets();
 }

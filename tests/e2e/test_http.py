@@ -1,4 +1,6 @@
 """Through HTTP (the Flask app) with a real worker on real Redis."""
+import re
+
 import pytest
 
 from headline_dedup.settings import Settings
@@ -139,3 +141,17 @@ def test_events_name_the_client_id_of_their_headline(stack):
     members = [d["member"] for kind, d in events if kind in ("cluster.created", "cluster.updated")]
     assert [(m["text"][:25], m["client_id"]) for m in members] == [("Zone euro: la croissance ", "wire-1"),
                                                                    ("Zone euro: la croissance ", None)]
+
+
+def test_times_are_iso_8601_utc_in_responses_and_filters(stack):
+    http, _ = stack
+    r = http.post("/v1/headlines?wait=20", json={"text": "Zone euro: la croissance cale en fin d'année"})
+    h = r.get_json()["headlines"][0]
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+    assert iso.match(h["received_at"]) and iso.match(h["event_at"])
+    c = http.get(f"/v1/clusters/{h['cluster_id']}").get_json()
+    assert iso.match(c["first_seen"]) and iso.match(c["last_seen"]) and c["first_seen"] <= c["last_seen"]
+    assert http.get("/v1/clusters?updated_since=2000-01-01T00:00:00Z").get_json()["clusters"]
+    assert http.get("/v1/clusters?updated_since=2999-01-01T00:00:00Z").get_json()["clusters"] == []
+    r = http.get("/v1/clusters?updated_since=hier")
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "updated_since"
