@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from headline_dedup.errors import InvalidRequest, NotFound
+from headline_dedup.errors import NotFound
 from headline_dedup.normalize import fold_accents
 from headline_dedup.feeds import parse_time
-from headline_dedup.storage.events import valid_stream_id
 from headline_dedup.service.auth import requires
 from headline_dedup.service.context import services
 from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.paging import stream_page
 from headline_dedup.service.schemas import ClusterOut, ClusterPage, ClusterQuery, DeadLetterPage, StatsOut
 
 bp = Blueprint("clusters", __name__)
@@ -85,12 +85,6 @@ def stats():
 @document(resp=errors(400, HTTP_200=DeadLetterPage), tags=["operations"])
 def dead_letters():
     """Messages that failed `max_deliveries` times, with their error, oldest first."""
-    after = request.args.get("cursor", "-")
-    if after != "-" and not valid_stream_id(after):
-        raise InvalidRequest("invalid_parameter", "cursor is an entry id (ms-seq), as next_cursor gives", "cursor")
-    try:
-        limit = max(1, min(int(request.args.get("limit", 100)), 1000))
-    except ValueError as exc:
-        raise InvalidRequest("invalid_parameter", "limit is an integer", "limit") from exc
+    after, limit = stream_page()
     items, nxt = services().reader.dead_letters(after, limit)
     return jsonify({"dead_letters": items, "next_cursor": nxt})

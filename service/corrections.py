@@ -1,14 +1,14 @@
 """Editor corrections: merge, split, move (scope `edit`), and the log of who corrected what."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from headline_dedup.errors import InvalidRequest
-from headline_dedup.storage.events import valid_stream_id
 from headline_dedup.service.auth import requires
 from headline_dedup.service.bodies import read_payload
 from headline_dedup.service.context import services
 from headline_dedup.service.openapi import document, errors
+from headline_dedup.service.paging import stream_page
 from headline_dedup.service.schemas import CorrectionOut, CorrectionPage, MergeIn, MoveIn, SplitIn
 
 bp = Blueprint("corrections", __name__)
@@ -68,12 +68,6 @@ def move(hid: str):
 @document(resp=errors(400, HTTP_200=CorrectionPage), tags=["corrections"])
 def corrections():
     """Corrections, oldest first: who (the API key's name), when, what; pass `next_cursor` as `cursor`."""
-    after = request.args.get("cursor", "-")
-    if after != "-" and not valid_stream_id(after):
-        raise InvalidRequest("invalid_parameter", "cursor is a correction id, as next_cursor gives", "cursor")
-    try:
-        limit = max(1, min(int(request.args.get("limit", 100)), 1000))
-    except ValueError as exc:
-        raise InvalidRequest("invalid_parameter", "limit is an integer", "limit") from exc
+    after, limit = stream_page()
     items, nxt = services().corrections.log(after, limit)
     return jsonify({"corrections": items, "next_cursor": nxt})
