@@ -13,8 +13,8 @@ spec = SpecTree("flask", title="headline-dedup", version="1", path="apidoc", nam
                 description="Newsroom headline deduplication: post headlines, read story clusters.")
 
 
-ALWAYS = (401, 403, 429, 503)
-PAGES = ("/", "/ui/static/{filename}")  # the desk's page (`service.dashboard`) is not part of the API  # missing key, missing scope, rate limit, storage unavailable
+ALWAYS = (401, 403, 429, 503)  # missing key, missing scope, rate limit, storage unavailable
+PAGES = ("/", "/ui/static/{filename}")  # the desk's page (`service.dashboard`) is not part of the API
 
 
 def errors(*codes: int, **ok) -> Response:

@@ -19,7 +19,6 @@ import os
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from urllib.parse import unquote
 
 import certifi
@@ -32,7 +31,9 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage.events import Event, parse_entry
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.keys import DISPATCH_GROUP, Keys
-from headline_dedup.storage.webhooks import Destination, WebhookStore, resolve_destination, sign
+from headline_dedup.storage.webhooks import Destination, WebhookStore, resolve_destination
+from headline_dedup.times import iso_time
+from headline_dedup.webhook_signature import sign
 from headline_dedup.workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
@@ -154,7 +155,7 @@ class Dispatcher(Role):
     def _attempt(self, hook: dict, event: Event, attempt: int, claim: tuple | None = None) -> None:
         """One delivery; `claim` is the leased retry it settles (None for a first attempt)."""
         s = self.settings
-        body = json.dumps({"type": event.type, "timestamp": datetime.now(timezone.utc).isoformat(),
+        body = json.dumps({"type": event.type, "timestamp": iso_time(time.time()),
                            "data": event.data}, ensure_ascii=False).encode()
         ts = int(time.time())
         headers = {"content-type": "application/json", "webhook-id": event.id, "webhook-timestamp": str(ts),

@@ -215,24 +215,21 @@ def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: 
     a terminal); returns the headline ids in input order. Rows carry a client id only from the id column (line
     numbers would make the second file's lines replays of the first's), a publication time from the time
     column, and an article's body."""
-    import requests
-
     from headline_dedup.cli.offline import feed_rows, progress_bar
+    from headline_dedup.client import ApiError, Client
 
     ids: list[str] = []
     rows = [r for r in feed_rows(path, article, text_column, id_column, time_column) if r.text.strip()]
-    with requests.Session() as session, progress_bar() as bar:
-        if api_key:
-            session.headers["Authorization"] = f"Bearer {api_key}"
+    with Client(url, api_key) as api, progress_bar() as bar:
         task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
-            body = {"headlines": [_posted(r, time_column) for r in rows[i:i + batch_size]]}
-            resp = session.post(f"{url}/v1/headlines", json=body, timeout=60)
-            if resp.status_code != 202:
-                raise SystemExit(f"ingest failed: {resp.status_code} {resp.text}")
-            ids += [h["id"] for h in resp.json()["headlines"]]
+            batch = [_posted(r, time_column) for r in rows[i:i + batch_size]]
+            try:
+                ids += [h["id"] for h in api.post(batch)]
+            except ApiError as exc:
+                raise SystemExit(f"ingest failed: {exc.status} {exc.code}: {exc.message}") from None
             if bar:
-                bar.advance(task, len(body["headlines"]))
+                bar.advance(task, len(batch))
     return ids
 
 
@@ -248,13 +245,13 @@ def _posted(row, time_column: str | None) -> dict:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    import requests
+    from headline_dedup.client import ServiceUnreachable
 
     url = args.url or f"http://{settings.host}:{settings.port}"
     try:
         ids = post_feed(args.input, url, args.text_column, args.id_column, args.batch_size, settings.api_key,
                         args.time_column, args.article)
-    except requests.ConnectionError:
+    except ServiceUnreachable:
         raise ConfigurationError("service_unreachable", f"no headline-dedup service answers at {url} (start "
                                  "one with `headline-dedup serve`, or pass --url)") from None
     print(f"posted {len(ids)} headlines")

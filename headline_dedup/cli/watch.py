@@ -7,7 +7,8 @@ import time
 from headline_dedup.settings import Settings
 
 STYLE = {"cluster.created": "bold green", "cluster.updated": "cyan", "cluster.representative_changed": "yellow",
-         "cluster.expired": "dim", "headline.rejected": "red", "reset": "bold magenta"}
+         "cluster.expired": "dim", "headline.rejected": "red", "reset": "bold magenta", "cluster.merged": "magenta",
+         "cluster.split": "magenta", "headline.moved": "magenta"}
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -25,39 +26,36 @@ def describe(kind: str, data: dict) -> str:
     source = f" ({who['source']})" if who.get("source") else ""
     if kind == "reset":
         return f"resync needed: {data.get('reason')}"
+    by = f" by {data['by']}" if data.get("by") else ""
+    if kind == "cluster.merged":
+        return f"{data['cluster_id']}{size} took {data['merged']}'s members{by}"
+    if kind == "cluster.split":
+        return f"{data['cluster_id']} split: {', '.join(data['headlines'])} -> {data['new_cluster_id']}{size}{by}"
+    if kind == "headline.moved":
+        return f"{data['headline_id']} moved {data['from']} -> {data['cluster_id']}{size}{by}"
     return f"{data.get('cluster_id', '-')}{size} {who.get('text') or ''}{source}"
 
 
 def cmd_watch(args, settings: Settings) -> int:
-    import requests
     from rich.console import Console
     from rich.markup import escape
 
-    from headline_dedup.cli.sse_client import parse
+    from headline_dedup.client import ApiError, Client
 
     console = Console()
-    last_id, backoff = args.since, 0.5
-    params = {k: v for k, v in (("types", args.types), ("min_size", args.min_size or None)) if v}
-    while True:
-        headers = {"Last-Event-ID": last_id} if last_id else {}
-        if settings.api_key:
-            headers["Authorization"] = f"Bearer {settings.api_key}"
+
+    def cut(exc: Exception, last: str | None, wait: float) -> None:
+        console.print(f"[dim]disconnected ({type(exc).__name__}); resuming after {last or 'now'} in "
+                      f"{wait:.1f} s[/dim]")
+
+    types = args.types.split(",") if args.types else None
+    with Client(args.url, settings.api_key) as api:
         try:
-            with requests.get(f"{args.url}/v1/events", params=params, headers=headers, stream=True,
-                              timeout=(5, 60)) as resp:
-                if resp.status_code != 200:
-                    console.print(f"[red]{resp.status_code} {resp.text.strip()}[/red]")
-                    return 2
-                backoff = 0.5
-                for e in parse(resp.iter_lines(decode_unicode=True)):
-                    if e.data is None:
-                        continue
-                    last_id = e.id or last_id
-                    stamp = time.strftime("%H:%M:%S")
-                    console.print(f"[dim]{stamp}[/dim] [{STYLE.get(e.event, 'white')}]{e.event:<31}[/]"
-                                  f" {escape(describe(e.event, e.data))}", highlight=False)
-        except requests.RequestException as exc:
-            console.print(f"[dim]disconnected ({type(exc).__name__}); resuming after {last_id or 'now'} "
-                          f"in {backoff:.1f} s[/dim]")
-            time.sleep(backoff)
-            backoff = min(backoff * 2, 10)
+            for e in api.events(since=args.since, types=types, min_size=args.min_size, on_cut=cut):
+                stamp = time.strftime("%H:%M:%S")
+                console.print(f"[dim]{stamp}[/dim] [{STYLE.get(e.type, 'white')}]{e.type:<31}[/]"
+                              f" {escape(describe(e.type, e.data))}", highlight=False)
+        except ApiError as exc:
+            console.print(f"[red]{exc.status} {exc.code}: {escape(exc.message)}[/red]")
+            return 2
+    return 0

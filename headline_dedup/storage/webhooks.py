@@ -1,9 +1,7 @@
-"""Webhook subscriptions and their delivery log in Redis, and the Standard Webhooks signature."""
+"""Webhook subscriptions and their delivery log in Redis (the signature: `headline_dedup.webhook_signature`)."""
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import ipaddress
 import json
 import secrets
@@ -21,14 +19,6 @@ from headline_dedup.times import iso_or_none
 
 LOG_LENGTH = 100
 PUBLIC_FIELDS = ("id", "url", "types", "active", "disabled_reason", "failures", "created_at")
-
-
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """`webhook-signature` value: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` (Standard Webhooks; the
-    key is the base64 part of a `whsec_` secret)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
 
 
 def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -8,7 +8,8 @@ import pytest
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
-from headline_dedup.storage.webhooks import WebhookStore, sign
+from headline_dedup.storage.webhooks import WebhookStore
+from headline_dedup.webhook_signature import sign
 from headline_dedup.service import create_app
 from tests.integration.helpers import dev_rows, running, running_workers, submit, wait_until_decided
 from headline_dedup.workers.dispatcher import Dispatcher

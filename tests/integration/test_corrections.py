@@ -142,9 +142,10 @@ def test_corrections_under_load_leave_every_profile_consistent(redis_client):
 def test_a_rewrite_the_old_story_also_matches_follows_the_editors_split(seeded):
     """The rewrite matches both the story it was split from and the split-out headline: the editor's call wins."""
     client, records = seeded
-    fed = next(r["cluster_id"] for r in records if r["text"] == "Etats-Unis: statu quo sur les taux de la Fed")
+    text = "Etats-Unis: statu quo sur les taux de la Fed"
+    fed = next(r["cluster_id"] for r in records if r["text"] == text)
     x = next(as_text(h) for h in client.hkeys(KEYS.cluster_members(fed))
-             if as_text(client.hget(KEYS.headline(as_text(h)), "text")) == "Etats-Unis: statu quo sur les taux de la Fed")
+             if as_text(client.hget(KEYS.headline(as_text(h)), "text")) == text)
     new = Corrections(client, KEYS, SETTINGS).split(fed, [x], by="desk")["new_cluster_id"]
     # Without the rule this one joins the old story, which scores higher (checked when the rule was written).
     [rewrite] = _post(client, ["USA: statu quo sur les taux de la Fed, qui attend de jauger les effets de la "
