@@ -11,7 +11,7 @@ import requests
 
 from bench.data import Row
 from bench.service import stack
-from headline_dedup.cli.sse_client import parse
+from headline_dedup.sse import parse
 
 
 def run(rows: Sequence[Row], rate: float, subscribers: int, batch: int = 10) -> dict:

@@ -12,7 +12,7 @@ import requests
 
 from bench import data, report
 from bench.service import stack
-from headline_dedup.cli.sse_client import parse
+from headline_dedup.sse import parse
 from headline_dedup.settings import Settings
 
 

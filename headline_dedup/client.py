@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, TypedDict
 
 import requests
 
-from headline_dedup.cli.sse_client import parse
+from headline_dedup.sse import parse
 from headline_dedup.errors import HeadlineDedupError
 from headline_dedup.webhook_signature import signature_matches
 

@@ -6,7 +6,7 @@ import pytest
 import redis
 import requests
 
-from headline_dedup.cli.sse_client import parse
+from headline_dedup.sse import parse
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from headline_dedup.service import create_app

@@ -1,4 +1,4 @@
-"""A small Server-Sent Events reader (for `watch` and the tests): yields events and comments as they come."""
+"""A small Server-Sent Events reader (the client, `watch`, the tests): yields events and comments as they come."""
 from __future__ import annotations
 
 import json
