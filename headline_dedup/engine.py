@@ -7,7 +7,7 @@ the same clusters.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from headline_dedup.clustering import ClusterProfile, Decision, Policy, PolicyParams
@@ -52,6 +52,12 @@ class Engine:
         self.cluster_id_for = cluster_id_for
         self.dense = dense
         self.judge = judge
+
+    def set_policy(self, params: PolicyParams) -> None:
+        """Decide later batches with `params` (thresholds an admin changed at run time)."""
+        if params != self.config.policy:
+            self.config = replace(self.config, policy=params)
+            self.policy = Policy(params)
 
     def prepare(self, headline: Headline) -> NormalizedHeadline:
         """Normalise one headline (raises `InvalidHeadline`)."""

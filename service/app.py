@@ -9,7 +9,7 @@ from headline_dedup.apikeys import KeyRing
 from headline_dedup.settings import Settings
 from headline_dedup.storage.webhooks import WebhookStore
 from headline_dedup.service import (auth, clusters, context, corrections, dashboard, errors, events, headlines, health,
-                                    metrics, ratelimit, requestlog, webhooks)
+                                    metrics, policy, ratelimit, requestlog, webhooks)
 from headline_dedup.service.openapi import openapi_document, spec
 
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app.register_blueprint(headlines.bp, url_prefix="/v1")
     app.register_blueprint(clusters.bp, url_prefix="/v1")
     app.register_blueprint(corrections.bp, url_prefix="/v1")
+    app.register_blueprint(policy.bp, url_prefix="/v1")
     app.register_blueprint(events.bp, url_prefix="/v1")
     app.register_blueprint(webhooks.bp, url_prefix="/v1")
     app.register_blueprint(health.bp)

@@ -16,6 +16,7 @@ from headline_dedup.storage.corrections import Corrections
 from headline_dedup.storage.eventhub import EventHub
 from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.policy import PolicyStore
 from headline_dedup.storage.reads import Reader
 
 EXTENSION = "headline_dedup"
@@ -30,6 +31,7 @@ class Services:
     reader: Reader
     hub: EventHub  # started by the first event stream
     corrections: Corrections
+    policies: PolicyStore
     streams: threading.BoundedSemaphore  # open event streams
     _matcher: Engine | None = None
     _matching: threading.Lock = field(default_factory=threading.Lock)
@@ -46,6 +48,7 @@ class Services:
         """The decision a headline would get now (a dry run; one at a time: the engine's mirror of the index by
         meaning catches up as it searches)."""
         with self._matching:
+            self.matcher.set_policy(self.policies.current())
             return self.matcher.process([headline], dry_run=True)[0]
 
 
@@ -54,6 +57,7 @@ def build(settings: Settings, client: redis.Redis) -> Services:
     return Services(settings, client, keys,
                     Ingestor(client, keys, settings.retention_days * 86400, settings.max_backlog),
                     Reader(client, keys), EventHub(client, keys), Corrections(client, keys, settings),
+                    PolicyStore(client, keys, settings),
                     threading.BoundedSemaphore(settings.max_event_streams))
 
 

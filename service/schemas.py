@@ -266,10 +266,24 @@ class HeadlineMoved(Correction):
     from_size: int = Field(description="the size of the cluster it left (0: emptied, its id now points here)")
 
 
+class PolicyValues(BaseModel):
+    threshold: float = Field(description="the join bar at any age")
+    live_threshold: float = Field(description="the join bar while the story is live")
+    live_hours: float = Field(description="how long a story stays live after its newest member")
+    core_threshold: float = Field(description="the bar for a headline holding a big story's core words")
+
+
+class PolicyChanged(BaseModel):
+    by: str | None
+    at: str
+    changed: dict = Field(description="the values this change set")
+    policy: PolicyValues = Field(description="the policy in force after it")
+
+
 EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
                 "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
                 "headline.rejected": HeadlineRejected, "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit,
-                "headline.moved": HeadlineMoved}
+                "headline.moved": HeadlineMoved, "policy.changed": PolicyChanged}
 
 
 # Corrections (editors).
@@ -296,10 +310,28 @@ class MoveIn(BaseModel):
 
 class CorrectionEntry(BaseModel):
     id: str = Field(description="its id in the corrections log (the cursor)")
-    type: Literal["cluster.merged", "cluster.split", "headline.moved"]
+    type: Literal["cluster.merged", "cluster.split", "headline.moved", "policy.changed"]
     by: str | None
     at: str
-    cluster_id: str
+    cluster_id: str | None = None
+
+
+class PolicyIn(BaseModel):
+    """Some of the thresholds (at least one; the others keep their values); they apply from each worker's next
+    batch."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    # Numbers only, never null or a boolean: a default of None means "not sent".
+    threshold: float = Field(None, ge=0.05, le=1.0, allow_inf_nan=False, strict=True)
+    live_threshold: float = Field(None, ge=0.05, le=1.0, allow_inf_nan=False, strict=True)
+    live_hours: float = Field(None, ge=0.0, le=720.0, allow_inf_nan=False, strict=True)
+    core_threshold: float = Field(None, ge=0.05, le=1.0, allow_inf_nan=False, strict=True)
+
+
+class PolicyOut(BaseModel):
+    policy: PolicyValues = Field(description="in force")
+    configured: PolicyValues = Field(description="from the settings, before any change made here")
 
 
 class CorrectionOut(BaseModel):

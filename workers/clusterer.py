@@ -27,6 +27,7 @@ from headline_dedup.storage.assembly import redis_engine
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.deadletters import stage_dead_letter
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.storage.policy import PolicyStore
 from headline_dedup.storage.store import Fence, RedisStore, as_text, fenced_pipeline
 from headline_dedup.workers.embedahead import EmbedAhead, headline_of
 from headline_dedup.workers.roles import Role, is_transient
@@ -51,6 +52,7 @@ class Clusterer(Role):
         self.store = RedisStore(client, self.keys, record_ttl=settings.retention_days * 86400)
         self.engine = redis_engine(client, self.keys, settings, self.store, cluster_id_for=lambda hid: f"c{hid}")
         self.ahead = EmbedAhead(client, self.keys, self.engine, settings.worker_batch) if self.engine.judge else None
+        self.policies = PolicyStore(client, self.keys, settings)
         super().__init__()
         self._next_expiry = 0.0
         self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
@@ -229,6 +231,7 @@ class Clusterer(Role):
             pipe.xdel(self.keys.ingest, *entry_ids)  # the stream length is then the backlog
 
         self.store.extra_writes = events_and_ack
+        self.engine.set_policy(self.policies.current())  # an admin's change applies from the next batch
         decisions = self.engine.process(headlines)
         self._log_outcomes(decisions, by_id)
 

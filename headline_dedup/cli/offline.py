@@ -242,7 +242,30 @@ def cmd_evaluate(args, settings: Settings) -> int:
               f"{a['pair_recall']:.3f}   {a['pair_f1']:.3f}  "
               f" {a['bcubed_precision']:.3f}  {a['bcubed_recall']:.3f}  {a['bcubed_f1']:.3f}  |"
               f"              {w['pair_f1']:.3f}  {w['bcubed_f1']:.3f}")
+    if args.sweep:
+        print(recommendation(results, judged is not None))
     return 0
+
+
+RECOMMEND_PRECISION = 0.9  # a desk reads every join: one wrong in ten is the most it should see
+
+
+def recommendation(results: list[dict], judged: bool) -> str:
+    """The sweep's advice: the live threshold with the best recall at precision RECOMMEND_PRECISION or more
+    (editor-judged pairs when given, else the labels' pairs), else the most precise one; and how to apply it."""
+    def pr(r):
+        j = r["judged"] if judged else None
+        return (j["precision"], j["recall"]) if j else (r["all"]["pair_precision"], r["all"]["pair_recall"])
+    precise = [r for r in results if pr(r)[0] >= RECOMMEND_PRECISION]
+    best = max(precise, key=lambda r: (pr(r)[1], r["live_threshold"])) if precise else max(results, key=lambda r: pr(r))
+    p, r = pr(best)
+    basis = "editor-judged pairs" if judged else "labelled pairs"
+    why = (f"the best recall at precision {RECOMMEND_PRECISION} or more" if precise
+           else f"no threshold reaches precision {RECOMMEND_PRECISION}: the most precise one")
+    body = json.dumps({"live_threshold": best["live_threshold"], "threshold": best["threshold"]})
+    return (f"recommended: live_threshold {best['live_threshold']:.2f}, threshold {best['threshold']:.2f} ({why}; "
+            f"{basis}: precision {p:.3f}, recall {r:.3f}); on a running service, an admin key applies it with\n"
+            f"  curl -X PUT $URL/v1/settings/policy -H \"$AUTH\" -H 'content-type: application/json' -d '{body}'")
 
 
 def _print_judged(results, judged_pairs: int) -> None:
