@@ -3,7 +3,8 @@ namespace lives in one slot and every script runs on Redis Cluster too.
 
 | key                      | type   | what                                                           |
 |--------------------------|--------|----------------------------------------------------------------|
-| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed        |
+| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed,       |
+|                          |        | vectors' encoder, `policy` set at run time, `corrections` seq  |
 | {t}:seq                  | string | last headline sequence number                                  |
 | {t}:idem:<key>           | string | [API key +] client id (or source+text hash) -> id, expires     |
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |

@@ -2,6 +2,7 @@
 consistency check recomputes them), leave events and a log, and the engine does not undo them."""
 import json
 import threading
+import time
 
 import pytest
 
@@ -102,15 +103,16 @@ def test_corrections_under_load_leave_every_profile_consistent(redis_client):
 
     rows = dev_rows(1000)
     fixes = Corrections(redis_client, KEYS, SETTINGS)
-    applied, refused = [], []
+    applied, refused, while_feeding = [], [], 0
     with running_workers(redis_client, SETTINGS, 2):
         ingestor = Ingestor(redis_client, KEYS, 86400, 10**9)
         ids: list[str] = []
 
-        def ingest():
-            for i in range(0, len(rows), 50):
+        def ingest():  # a live feed: small posts over a few seconds, decided while corrections go on
+            for i in range(0, len(rows), 10):
                 ids.extend(a.headline_id for a in ingestor.submit(
-                    [{"id": r["row"], "text": r["title"]} for r in rows[i:i + 50]]))
+                    [{"id": r["row"], "text": r["title"]} for r in rows[i:i + 10]]))
+                time.sleep(0.02)
 
         feeder = threading.Thread(target=ingest)
         feeder.start()
@@ -129,6 +131,9 @@ def test_corrections_under_load_leave_every_profile_consistent(redis_client):
                     applied.append(fixes.split(a, members[:1], by="load"))
                 elif members:
                     applied.append(fixes.move(members[-1], b if step % 2 else None, by="load"))
+                else:
+                    continue
+                while_feeding += feeder.is_alive()
             except (Conflict, NotFound) as exc:  # the cluster changed between the listing and the correction
                 refused.append(exc.code)
         feeder.join()
@@ -136,6 +141,7 @@ def test_corrections_under_load_leave_every_profile_consistent(redis_client):
     report = check(redis_client, KEYS)
     assert report.ok, report.problems
     assert report.members == 1000 and len(applied) == 100
+    assert while_feeding >= 50  # most corrections ran while headlines were still arriving and being decided
     assert len(Corrections(redis_client, KEYS, SETTINGS).log(limit=1000)[0]) == 100
 
 
@@ -162,3 +168,15 @@ def test_the_consistency_check_finds_a_profile_out_of_step(seeded):
     client.hset(KEYS.cluster(cid), "size", 99)
     problems = check(client, KEYS).problems
     assert any("token counts differ" in p for p in problems) and any("size 99" in p for p in problems)
+
+
+def test_the_check_command_exits_1_on_a_difference(seeded, redis_server, capsys, monkeypatch):
+    from headline_dedup.cli.main import main
+
+    client, records = seeded
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    assert main(["check"]) == 0
+    assert "0 problems" in capsys.readouterr().err
+    client.hset(KEYS.cluster(records[0]["cluster_id"]), "size", 99)
+    assert main(["check"]) == 1
+    assert "size 99" in capsys.readouterr().out

@@ -50,3 +50,15 @@ def _placed(snapshot, ids):
 
 def test_profiles_copy_what_an_editor_set_apart():
     assert ClusterProfile("c", apart=frozenset({"x"})).copy().apart == frozenset({"x"})
+
+
+def test_the_sweep_recommends_the_best_recall_at_precision_0_9():
+    from headline_dedup.cli.offline import recommendation
+
+    def row(live, p, r):
+        return {"live_threshold": live, "threshold": max(live, 0.6), "judged": {"precision": p, "recall": r},
+                "all": {"pair_precision": 0.5, "pair_recall": 0.5}}
+    rows = [row(0.35, 0.85, 0.52), row(0.40, 0.90, 0.47), row(0.45, 0.92, 0.46), row(0.50, 0.95, 0.40)]
+    advice = recommendation(rows, judged=True)
+    assert "live_threshold 0.40" in advice and '"live_threshold": 0.4' in advice
+    assert "live_threshold 0.50" in recommendation([row(0.35, 0.80, 0.5), row(0.50, 0.85, 0.4)], judged=True)
