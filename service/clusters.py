@@ -61,14 +61,14 @@ def list_clusters():
 @document(resp=errors(404, HTTP_200=ClusterOut), tags=["clusters"])
 def get_cluster(cid: str):
     """One cluster with its representative and members (join scores included). The id of a cluster an editor
-    merged away answers with the cluster it went into, `merged` listing the ids followed."""
+    merged away answers with the cluster it went into: `merged_into` names it, `merged` lists the ids followed."""
     svc = services()
     target, merged = svc.corrections.follow(cid)
     found = svc.reader.clusters([target], members=True)[0]
     if found is None:
         raise NotFound("cluster_not_found", f"no cluster {cid}")
     if merged:
-        found["merged"] = merged
+        found["merged"], found["merged_into"] = merged, target
     return jsonify(found)
 
 

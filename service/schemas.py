@@ -114,6 +114,7 @@ class ClusterOut(BaseModel):
     members: list[MemberOut] | None = None
     merged: list[str] | None = Field(None, description="when the id asked for was merged away: the merged ids "
                                                        "followed to reach this cluster")
+    merged_into: str | None = Field(None, description="when the id asked for was merged away: this cluster's id")
 
 
 class ClusterPage(BaseModel):

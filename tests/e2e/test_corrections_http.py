@@ -46,7 +46,7 @@ def test_the_bourse_story_merged_then_a_member_split_out(desk):
     assert out["cluster"]["id"] == bourse and out["cluster"]["size"] == 2
     assert out["correction"]["by"] == "desk-editor" and out["correction"]["at"].endswith("Z")
     followed = http.get(f"/v1/clusters/{europe}", headers=auth["reader"]).get_json()
-    assert followed["id"] == bourse and followed["merged"] == [europe]
+    assert followed["id"] == followed["merged_into"] == bourse and followed["merged"] == [europe]
 
     rewrite = _post(http, auth["editor"], "r1", "Les Bourses européennes finissent dans le vert après la baisse des "
                                                 "taux de la BCE")
