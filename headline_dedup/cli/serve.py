@@ -88,7 +88,10 @@ def cmd_serve(args, settings: Settings) -> int:
                  Child("dispatcher", lambda: Subprocess(python_command("dispatcher"), role_env))]
     supervisor = Supervisor(children)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGINT too, explicitly: a `make run &` from a script starts with SIGINT ignored, and Ctrl-C (or kill -INT)
+    # must still stop everything cleanly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         supervisor.start()
         if not _wait_until(f"{base}/healthz", supervisor, stop, 60):
@@ -138,11 +141,12 @@ def _wait_until(url: str, supervisor, stop: threading.Event, timeout: float) -> 
 def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
     import requests
 
-    from headline_dedup.cli.service import post_feed
+    from headline_dedup.cli.service import post_feed, posted_summary
 
     auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        ids = post_feed(path, url, "title", "row", 500, api_key)
+        posted = post_feed(path, url, "title", "row", 500, api_key)
+        ids = [h["id"] for h in posted]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             records = [requests.get(f"{url}/v1/headlines/{hid}", headers=auth, timeout=10).json() for hid in ids]
@@ -154,8 +158,9 @@ def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
     except (requests.RequestException, SystemExit) as exc:
         print(f"ingest of {path} failed: {exc}", flush=True)
         return
-    print(f"ingested {len(ids)} headlines; clusters with variants:")
-    for c in clusters:
+    print(f"ingested {posted_summary(posted)}; its clusters with variants:")
+    mine = set(ids)
+    for c in (c for c in clusters if mine & {m["id"] for m in c["members"]}):
         print(f"  {c['id']} ({c['size']}): {c['representative']['text']}")
         for m in c["members"]:
             print(f"      - {m['text']}")

@@ -210,27 +210,33 @@ def cmd_check(args, settings: Settings) -> int:
 
 
 def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: str, batch_size: int,
-              api_key: str | None = None, time_column: str | None = None, article: bool = False) -> list[str]:
+              api_key: str | None = None, time_column: str | None = None, article: bool = False) -> list[dict]:
     """Post a feed, or with `article` article files (`path` may then name several), in batches (progress bar on
-    a terminal); returns the headline ids in input order. Rows carry a client id only from the id column (line
+    a terminal); returns the stored headlines in input order (`duplicate_request` on those already there). Rows carry a client id only from the id column (line
     numbers would make the second file's lines replays of the first's), a publication time from the time
     column, and an article's body."""
     from headline_dedup.cli.offline import feed_rows, progress_bar
     from headline_dedup.client import ApiError, Client
 
-    ids: list[str] = []
+    posted: list[dict] = []
     rows = [r for r in feed_rows(path, article, text_column, id_column, time_column) if r.text.strip()]
     with Client(url, api_key) as api, progress_bar() as bar:
         task = bar.add_task("posting", total=len(rows)) if bar else None
         for i in range(0, len(rows), batch_size):
             batch = [_posted(r, time_column) for r in rows[i:i + batch_size]]
             try:
-                ids += [h["id"] for h in api.post(batch)]
+                posted += api.post(batch)
             except ApiError as exc:
                 raise SystemExit(f"ingest failed: {exc.status} {exc.code}: {exc.message}") from None
             if bar:
                 bar.advance(task, len(batch))
-    return ids
+    return posted
+
+
+def posted_summary(posted: list[dict]) -> str:
+    """"15 headlines (12 new, 3 already there)"."""
+    again = sum(bool(h.get("duplicate_request")) for h in posted)
+    return f"{len(posted)} headlines ({len(posted) - again} new, {again} already there)"
 
 
 def _posted(row, time_column: str | None) -> dict:
@@ -249,10 +255,10 @@ def cmd_ingest(args, settings: Settings) -> int:
 
     url = args.url or f"http://{settings.host}:{settings.port}"
     try:
-        ids = post_feed(args.input, url, args.text_column, args.id_column, args.batch_size, settings.api_key,
-                        args.time_column, args.article)
+        posted = post_feed(args.input, url, args.text_column, args.id_column, args.batch_size, settings.api_key,
+                           args.time_column, args.article)
     except ServiceUnreachable:
         raise ConfigurationError("service_unreachable", f"no headline-dedup service answers at {url} (start "
                                  "one with `headline-dedup serve`, or pass --url)") from None
-    print(f"posted {len(ids)} headlines")
+    print(f"posted {posted_summary(posted)}")
     return 0

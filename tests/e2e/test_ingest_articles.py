@@ -44,7 +44,7 @@ def test_ingest_posts_each_article_file_as_one_headline_with_its_body(live, caps
     url, client = live
     paths = [str(shared(a)) for a in ARTICLES]
     assert main(["ingest", "--article", *paths, "--url", url]) == 0
-    assert capsys.readouterr().out.strip().endswith("posted 4 headlines")
+    assert capsys.readouterr().out.strip().endswith("posted 4 headlines (4 new, 0 already there)")
     expected = []
     for path in paths:
         with open(path, encoding="utf-8", newline="") as f:
@@ -63,7 +63,7 @@ def test_ingest_posts_each_article_file_as_one_headline_with_its_body(live, caps
 def test_ingest_posts_the_seed_feed_as_50_headlines_and_one_article_with_its_body(live, capsys):
     url, client = live
     assert main(["ingest", str(shared("seed-feed/feed.txt")), "--url", url]) == 0
-    assert capsys.readouterr().out.strip().endswith("posted 51 headlines")
+    assert capsys.readouterr().out.strip().endswith("posted 51 headlines (51 new, 0 already there)")
     records = [_record(client, str(n)) for n in range(1, 52)]
     assert all("body" not in r for r in records[:50]) and not any(r["text"].startswith("- ") for r in records)
     article = records[50]
