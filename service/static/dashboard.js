@@ -30,6 +30,11 @@ function showError(err) {
   $("error").hidden = !err;
 }
 
+// As the server's search does: accents and case ignored ("Etats" finds "États").
+function fold(text) {
+  return text.normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase();
+}
+
 function time(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
 }
@@ -75,9 +80,8 @@ async function refresh(id, fresh = true) {
   try {
     const c = await api(`/v1/clusters/${encodeURIComponent(id)}`);
     if (c.id !== id) stories.delete(id); // merged away: the answer is where it went
-    const text = $("search").value.trim().toLowerCase();
-    const rep = ((c.representative && c.representative.text) || "").toLowerCase();
-    if (!text || rep.includes(text)) stories.set(c.id, c);
+    const text = fold($("search").value.trim());
+    if (!text || fold((c.representative && c.representative.text) || "").includes(text)) stories.set(c.id, c);
     if (openId === id || openId === c.id) showStory(c);
     renderList(fresh ? c.id : null);
   } catch (err) {

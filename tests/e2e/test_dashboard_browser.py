@@ -115,3 +115,20 @@ def test_a_merge_on_the_page_is_what_the_api_answers(desk):
     merged = requests.get(f"{url}/v1/clusters/{europe['cluster_id']}", headers=auth, timeout=10).json()
     assert merged["id"] == bourse["cluster_id"] and merged["size"] == 2 and merged["merged"] == [europe["cluster_id"]]
     assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+def test_search_ignores_accents_and_case_and_filters_live_updates_too(desk):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser, url, auth, key = desk
+    _post(url, auth, ["États-Unis: statu quo sur les taux de la Fed", "Lyon: grève des bus lundi"], "s")
+    _open_page(browser, url, key)
+    _story(browser, "Lyon: grève")
+    browser.find_element(By.ID, "search").send_keys("etats-unis\n")
+    WebDriverWait(browser, WAIT).until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "#stories li")) == 1)
+    _post(url, auth, ["Le Sénat veut renforcer la protection des haies",
+                      "États-Unis: la Californie ravagée par les incendies"], "t")
+    _story(browser, "Californie ravagée")  # arrived live and matches the search, accents aside
+    texts = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#stories li")]
+    assert len(texts) == 2 and not any("Sénat" in t for t in texts)
