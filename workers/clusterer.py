@@ -26,6 +26,7 @@ from headline_dedup.settings import Settings
 from headline_dedup.storage.assembly import redis_engine
 from headline_dedup.storage.consumers import prune_consumers
 from headline_dedup.storage.deadletters import stage_dead_letter
+from headline_dedup.storage.events import stage_event
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.policy import PolicyStore
 from headline_dedup.storage.store import Fence, RedisStore, as_text, fenced_pipeline
@@ -260,8 +261,7 @@ class Clusterer(Role):
             self._stage_event(pipe, kind, payload)
 
     def _stage_event(self, pipe, kind: str, payload: dict) -> None:
-        pipe.xadd(self.keys.events, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)},
-                  maxlen=self.settings.events_maxlen, approximate=True)
+        stage_event(pipe, self.keys, kind, payload, self.settings.events_maxlen)
 
     def _dead_letter(self, item, exc: Exception) -> None:
         f, mid = item

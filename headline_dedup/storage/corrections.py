@@ -21,6 +21,7 @@ from headline_dedup.errors import Conflict, NotFound, Overloaded
 from headline_dedup.normalize import Normalizer, default_normalizer
 from headline_dedup.settings import Settings
 from headline_dedup.times import iso_time
+from headline_dedup.storage.events import stage_event
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import Fence, as_text, exact_field, fenced_pipeline
 from headline_dedup.weights import Rarity
@@ -64,13 +65,14 @@ class Corrections:
             apart = (a.apart | b.apart) - {source, into}
             profile = self._profile(into, [*b.records.items(), *a.records.items()],
                                     [b.meta.get("rep_id", ""), a.meta.get("rep_id", "")], apart)
+            # What was set apart from the source is set apart from the whole now.
+            others = {other: (self._apart_of(other) - {source}) | {into} for other in sorted(a.apart - {into})}
             with fenced_pipeline(self.client, fence) as pipe:
                 now = time.time()
                 exact = b.exact + a.exact
                 for f in a.exact:
                     pipe.hset(self.keys.exact, f, into)
-                for other in sorted(a.apart - {into}):  # what was set apart from the source is from the whole now
-                    other_apart = (self._apart_of(other) - {source}) | {into}
+                for other, other_apart in others.items():
                     pipe.hset(self.keys.cluster(other), "apart", " ".join(sorted(other_apart)))
                 self._write(pipe, profile, members, exact, now, first_seen=_earliest(a, b))
                 self._retire(pipe, a, into, now)
@@ -88,10 +90,10 @@ class Corrections:
             strangers = [h for h in wanted if h not in a.members]
             if strangers:
                 raise Conflict("not_a_member", f"not members of {cluster_id}: {', '.join(strangers[:10])}",
-                                     "headlines")
+                               "headlines")
             if len(wanted) >= len(a.members):
                 raise Conflict("split_everything", "a split leaves at least one member behind (to move a "
-                                     "whole cluster, merge it)", "headlines")
+                               "whole cluster, merge it)", "headlines")
             new_id = self._new_cluster_id()
             record = {"type": "cluster.split", "cluster_id": cluster_id, "new_cluster_id": new_id,
                       "headlines": wanted, "by": by}
@@ -111,8 +113,7 @@ class Corrections:
             if cluster_id == a.id:
                 raise Conflict("same_cluster", f"headline {headline_id} is already in {cluster_id}", "cluster")
             if cluster_id is None and len(a.members) == 1:
-                raise Conflict("already_alone", f"headline {headline_id} is its cluster's only member",
-                                     "cluster")
+                raise Conflict("already_alone", f"headline {headline_id} is its cluster's only member", "cluster")
             dest = self._cluster(cluster_id, "cluster") if cluster_id is not None else None
             new_id = cluster_id or self._new_cluster_id()
             record = {"type": "headline.moved", "headline_id": headline_id, "client_id": raw.get("client_id") or None,
@@ -219,11 +220,8 @@ class Corrections:
             pipe.hset(self.keys.headline(hid), mapping={"cluster_id": cluster_id, **(placed or {})})
 
     def _log(self, pipe, record: dict) -> None:
-        data = json.dumps({k: v for k, v in record.items() if k != "type"}, ensure_ascii=False)
-        pipe.xadd(self.keys.corrections, {"type": record["type"], "data": data},
-                  maxlen=self.settings.corrections_maxlen, approximate=True)
-        pipe.xadd(self.keys.events, {"type": record["type"], "data": data},
-                  maxlen=self.settings.events_maxlen, approximate=True)
+        stage_correction(pipe, self.keys, self.settings, record["type"],
+                         {k: v for k, v in record.items() if k != "type"})
 
     def _cluster(self, cluster_id: str, field_name: str | None = None) -> _Cluster:
         k = self.keys
@@ -254,6 +252,13 @@ class Corrections:
 
     def _locked(self):
         return _Held(self.client, self.keys, self.settings)
+
+
+def stage_correction(pipe, keys: Keys, settings: Settings, kind: str, payload: dict) -> None:
+    """Queue a correction (or a policy change) on a pipeline: an entry of the corrections log and an event."""
+    pipe.xadd(keys.corrections, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)},
+              maxlen=settings.corrections_maxlen, approximate=True)
+    stage_event(pipe, keys, kind, payload, settings.events_maxlen)
 
 
 class _Held:

@@ -42,6 +42,12 @@ class EventFilter:
         return True
 
 
+def stage_event(pipe, keys: Keys, kind: str, payload: dict, maxlen: int) -> None:
+    """Queue one event on a pipeline (the events stream, trimmed to about `maxlen`)."""
+    pipe.xadd(keys.events, {"type": kind, "data": json.dumps(payload, ensure_ascii=False)}, maxlen=maxlen,
+              approximate=True)
+
+
 def parse_entry(entry) -> Event:
     """An Event from an (id, fields) stream entry."""
     eid, f = entry

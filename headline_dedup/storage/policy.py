@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import redis
 
 from headline_dedup.clustering import PolicyParams
 from headline_dedup.settings import Settings
+from headline_dedup.storage.corrections import stage_correction
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 from headline_dedup.times import iso_time
@@ -34,20 +35,18 @@ class PolicyStore:
         """Set some of the `TUNABLE` values (the others keep theirs); returns the change's record."""
         stored = {**self.overrides(), **{k: v for k, v in changes.items() if k in TUNABLE}}
         now = time.time()
-        policy = {k: getattr(replace(self.base, **stored), k) for k in TUNABLE}
-        record = {"by": by, "at": iso_time(now), "changed": changes, "policy": policy}
-        data = json.dumps(record, ensure_ascii=False)
+        record = {"by": by, "at": iso_time(now), "changed": changes,
+                  "policy": _tunable(replace(self.base, **stored))}
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self.keys.meta, "policy", json.dumps(stored))
-        pipe.xadd(self.keys.corrections, {"type": "policy.changed", "data": data},
-                  maxlen=self.settings.corrections_maxlen, approximate=True)
-        pipe.xadd(self.keys.events, {"type": "policy.changed", "data": data},
-                  maxlen=self.settings.events_maxlen, approximate=True)
+        stage_correction(pipe, self.keys, self.settings, "policy.changed", record)
         pipe.execute()
         return record
 
     def describe(self) -> dict:
         """The policy in force and the configured one it started from."""
-        current = asdict(self.current())
-        return {"policy": {k: current[k] for k in TUNABLE},
-                "configured": {k: getattr(self.base, k) for k in TUNABLE}}
+        return {"policy": _tunable(self.current()), "configured": _tunable(self.base)}
+
+
+def _tunable(params: PolicyParams) -> dict[str, float]:
+    return {k: getattr(params, k) for k in TUNABLE}

@@ -85,8 +85,8 @@ class RedisStore:
         k = self.keys
         args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
                 len(candidates), *candidates, len(tokens), *tokens]
-        raw = json.loads(self._load(keys=[k.exact, k.meta, k.df], args=args))
-        exact_raw, total, assigned, clusters, df, placed = raw
+        exact_raw, total, assigned, clusters, df, placed = json.loads(
+            self._load(keys=[k.exact, k.meta, k.df], args=args))
         exact = {key: v for key, v in zip(exact_keys, exact_raw or ()) if v}
         assignment = {c: v for c, v in zip(candidates, assigned or ()) if v}
         profiles = {}
