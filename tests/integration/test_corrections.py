@@ -108,11 +108,13 @@ def test_corrections_under_load_leave_every_profile_consistent(redis_client):
         ingestor = Ingestor(redis_client, KEYS, 86400, 10**9)
         ids: list[str] = []
 
-        def ingest():  # a live feed: small posts over a few seconds, decided while corrections go on
+        def ingest():  # a live feed: small posts, each followed by a correction (whatever the machine's speed)
             for i in range(0, len(rows), 10):
                 ids.extend(a.headline_id for a in ingestor.submit(
                     [{"id": r["row"], "text": r["title"]} for r in rows[i:i + 10]]))
-                time.sleep(0.02)
+                done, deadline = len(applied), time.monotonic() + 2
+                while len(applied) == done < 100 and time.monotonic() < deadline:
+                    time.sleep(0.005)
 
         feeder = threading.Thread(target=ingest)
         feeder.start()
