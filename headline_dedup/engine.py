@@ -52,6 +52,7 @@ class Engine:
         self.cluster_id_for = cluster_id_for
         self.dense = dense
         self.judge = judge
+        self._batch_vectors: dict = {}  # the current batch's candidate vectors, by headline id
 
     def set_policy(self, params: PolicyParams) -> None:
         """Decide later batches with `params` (thresholds an admin changed at run time)."""
@@ -63,10 +64,11 @@ class Engine:
         """Normalise one headline (raises `InvalidHeadline`)."""
         return self.normalizer.normalize(headline.text, headline.lang)
 
-    def foresee(self, headlines: Sequence[Headline]) -> None:
-        """Embed, in one call, what the semantic judge will need to decide `headlines` (a dry run that notes it)."""
+    def foresee(self, headlines: Sequence[Headline], only: set[str] | None = None) -> None:
+        """Embed, in one call, what the semantic judge will need to decide `headlines` (a dry run that notes it);
+        `only`: what it needs for these headlines' decisions (the others are context: they come before them)."""
         if self.judge is not None and headlines:
-            with self.judge.foreseeing():
+            with self.judge.foreseeing(only):
                 self.process(headlines, dry_run=True)
 
     def process(self, headlines: Sequence[Headline], dry_run: bool = False) -> list[Decision]:
@@ -101,6 +103,7 @@ class Engine:
             if i in candidates:
                 candidates[i] = []
         by_meaning, agreement = {}, {}
+        self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
         if self.dense is not None and entries:
             skip = frozenset(headlines[i].id for i in twinned)
             near = self.dense.index.query(entries, within=True, skip=skip) if dry_run else \
@@ -264,14 +267,31 @@ class Engine:
         open_clusters, matches = {}, {}
         for cid in sorted(cluster_ids):
             m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens)
-            if self.judge.params.is_open(m):
-                open_clusters[cid] = [c for c in dict.fromkeys(cands) if snap.assignment.get(c) == cid]
+            members = self._worth_judging(h.id, [c for c in dict.fromkeys(cands) if snap.assignment.get(c) == cid])
+            if members and self.judge.params.is_open(m):
+                open_clusters[cid] = members
                 matches[cid] = m
         choice = self.judge.choose(h.id, open_clusters)
         if choice is None:
             return None
         cid, cosine = choice
         return self._join(h, n, profiles[cid], "semantic", matches[cid].score, matches[cid], None, rarity, cosine)
+
+    def _worth_judging(self, headline_id: str, members: list[str]) -> list[str]:
+        """The members worth the judge's (costly) vectors: with cheap candidate vectors (not the judge's own),
+        those whose vector is close enough to the headline's (`JudgeParams.min_cheap_cosine`)."""
+        mine = self._batch_vectors.get(headline_id)
+        if mine is None or self.dense is None or self.dense.encoder is self.judge.source.encoder:
+            return members
+        floor = self.judge.params.min_cheap_cosine
+        kept = []
+        for m in members:
+            theirs = self._batch_vectors.get(m)
+            if theirs is None:
+                theirs = self.dense.index.vector_of(m)
+            if theirs is not None and float(mine @ theirs) >= floor:
+                kept.append(m)
+        return kept
 
     def _open(self, h, n, reason, profiles, rarity, match=None, runner_up=None) -> Decision:
         cid = self.cluster_id_for(h.id)

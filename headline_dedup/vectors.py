@@ -65,6 +65,11 @@ class DenseIndex:
         row = self._position.get(headline_id)
         return () if row is None else self._words[row]
 
+    def vector_of(self, headline_id: str) -> np.ndarray | None:
+        """The vector of an entry in the window (None if it has left)."""
+        row = self._position.get(headline_id)
+        return None if row is None else self._vectors[row]
+
     def add(self, entries: Sequence[IndexEntry]) -> None:
         """Insert without searching (entries indexed elsewhere: a mirror catching up)."""
         if entries:

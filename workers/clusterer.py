@@ -52,7 +52,7 @@ class Clusterer(Role):
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
         self.store = RedisStore(client, self.keys, record_ttl=settings.retention_days * 86400)
         self.engine = redis_engine(client, self.keys, settings, self.store, cluster_id_for=lambda hid: f"c{hid}")
-        self.ahead = EmbedAhead(client, self.keys, self.engine, settings.worker_batch) if self.engine.judge else None
+        self.ahead = EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name) if self.engine.judge else None
         self.policies = PolicyStore(client, self.keys, settings)
         super().__init__()
         self._next_expiry = 0.0
@@ -72,9 +72,7 @@ class Clusterer(Role):
         if reclaimed:
             with self._lock() as lock:
                 self.handle(reclaimed, lock)
-        elif (delivered := self._new_entries_waiting()) is not None:
-            if self.ahead is not None:  # the semantic tier's embeddings, outside the lock (see EmbedAhead)
-                self.ahead.run(after=delivered)
+        elif (delivered := self._new_entries_waiting()) is not None and self._embedded_ahead(delivered):
             # The next batch is claimed only by the lock holder, so batches are decided in stream order: any
             # number of workers gives the clusters one worker gives.
             with self._lock() as lock:
@@ -83,6 +81,18 @@ class Clusterer(Role):
                     self.handle(messages, lock)
         if time.monotonic() >= self._next_expiry:
             self.expire_clusters()
+
+    def _embedded_ahead(self, delivered: str) -> bool:
+        """The semantic tier's embeddings, outside the lock (see EmbedAhead); whether the next batch is ready to
+        be decided (no other worker is still embedding it: decided now, it would be embedded twice)."""
+        if self.ahead is None:
+            return True
+        claimed = self.ahead.run(after=delivered)
+        if not self.ahead.being_embedded(after=delivered):
+            return True
+        if not claimed:
+            time.sleep(0.05)  # nothing left to embed ahead either
+        return False
 
     @contextmanager
     def _lock(self):

@@ -1,11 +1,15 @@
-"""The semantic tier's embeddings, paid outside the clustering lock.
+"""The semantic tier's embeddings, paid outside the clustering lock, by every worker at once.
 
 Deciding is serial (one batch at a time, under the lock); embedding with e5 is the slow part (~36 headlines/s a
-core). So before a worker queues for the lock, it looks at the headlines no worker has claimed yet, claims a
-share of them for embedding (a short-lived key per stream entry, so two workers never embed the same ones),
-and runs the engine over them as a dry run: every decision the judge would be asked about embeds what it needs
-(the headline and its candidates) and stores the vectors. Under the lock the batch then finds them stored. What
-the dry run could not foresee (a rewrite of a headline in the same batch) is embedded while deciding, once.
+core). So before a worker queues for the lock, it embeds ahead: it pages through the entries no worker has been
+given yet, claims the first page in which it wins entries (a short-lived key per stream entry, so two workers
+never embed the same ones: the second worker takes the page after the first's), and runs the engine over every
+waiting entry up to the end of its page as a dry run. Every decision the judge would be asked about for its own
+entries embeds what it needs (the headline and its candidates) and stores the vectors; the entries before them
+are only context, so that a rewrite of a headline in an earlier page is foreseen too. A claim says "done" once its
+vectors are stored. A worker does not decide a batch whose entries another worker is still embedding (it would
+embed them again under the lock): it embeds further ahead or waits, until the claim is done or has expired (its
+claimer died). What the dry run could not foresee is embedded while deciding, once.
 """
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from headline_dedup.ports import Headline
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
-CLAIM_SECONDS = 120  # an entry claimed for embedding is left to its claimer this long
+CLAIM_SECONDS = 60  # an entry claimed for embedding is left to its claimer this long (a dead claimer's expire)
+LOOKAHEAD_PAGES = 2  # how many pages past the next batch a worker looks for entries to embed (one per other worker)
+DONE = "done"
 
 
 def headline_of(fields: dict) -> Headline:
@@ -27,24 +33,46 @@ def headline_of(fields: dict) -> Headline:
 
 
 class EmbedAhead:
-    def __init__(self, client: redis.Redis, keys: Keys, engine: Engine, batch: int):
-        self.client, self.keys, self.engine, self.batch = client, keys, engine, batch
+    def __init__(self, client: redis.Redis, keys: Keys, engine: Engine, batch: int, name: str):
+        self.client, self.keys, self.engine, self.batch, self.name = client, keys, engine, batch, name
 
-    def _waiting(self, after: str) -> list[tuple[str, dict]]:
-        """Up to `batch` entries after `after`, the group's last delivered one (not claimed by any worker yet)."""
-        page = self.client.xrange(self.keys.ingest, min=f"({after}", max="+", count=self.batch)
+    def _waiting(self, after: str, count: int) -> list[tuple[str, dict]]:
+        """Up to `count` entries after `after`, the group's last delivered one (not given to any worker yet)."""
+        page = self.client.xrange(self.keys.ingest, min=f"({after}", max="+", count=count)
         return [(as_text(mid), {as_text(k): as_text(v) for k, v in f.items()}) for mid, f in page]
 
-    def _claim(self, entries: list[tuple[str, dict]]) -> list[dict]:
+    def _claim(self, entries: list[tuple[str, dict]]) -> list[str]:
         pipe = self.client.pipeline(transaction=False)
         for mid, _ in entries:
-            pipe.set(self.keys.embed_claim(mid), "1", nx=True, ex=CLAIM_SECONDS)
-        return [f for (_, f), won in zip(entries, pipe.execute()) if won and f.get("text")]
+            pipe.set(self.keys.embed_claim(mid), self.name, nx=True, ex=CLAIM_SECONDS)
+        return [mid for (mid, _), won in zip(entries, pipe.execute()) if won]
 
     def run(self, after: str) -> int:
-        """Embed ahead for the entries after `after` (the consumer group's last delivered id) that this worker
-        claims; returns how many headlines it looked at."""
-        mine = self._claim(self._waiting(after))
-        if mine:
-            self.engine.foresee([headline_of(f) for f in mine])
-        return len(mine)
+        """Embed ahead for the first page of entries after `after` (the consumer group's last delivered id) in
+        which this worker wins claims; returns how many headlines it claimed."""
+        waiting = self._waiting(after, self.batch * (1 + LOOKAHEAD_PAGES))
+        for start in range(0, len(waiting), self.batch):
+            page = waiting[start:start + self.batch]
+            mine = set(self._claim(page))
+            if mine:
+                context = [headline_of(f) for _, f in waiting[:start + len(page)] if f.get("text")]
+                ids = {f["id"] for mid, f in page if mid in mine and f.get("text")}
+                self.engine.foresee(context, only=ids)
+                self._done(sorted(mine))
+                return len(mine)
+        return 0
+
+    def _done(self, entry_ids: list[str]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for mid in entry_ids:
+            pipe.set(self.keys.embed_claim(mid), DONE, xx=True, ex=CLAIM_SECONDS)
+        pipe.execute()
+
+    def being_embedded(self, after: str) -> bool:
+        """Whether another worker is still embedding entries of the next batch (the `batch` entries after
+        `after`)."""
+        entries = self._waiting(after, self.batch)
+        if not entries:
+            return False
+        claims = self.client.mget([self.keys.embed_claim(mid) for mid, _ in entries])
+        return any(c is not None and as_text(c) not in (DONE, self.name) for c in claims)

@@ -64,6 +64,9 @@ class RedisDenseIndex:
     def words_of(self, headline_id: str) -> Sequence[int]:
         return self.mirror.words_of(headline_id)
 
+    def vector_of(self, headline_id: str):
+        return self.mirror.vector_of(headline_id)
+
     def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
         """Called right after the band index inserted `entries` (under the clustering lock, so the ids that

@@ -57,15 +57,15 @@ def e5():
     return E5Encoder()
 
 
-def test_the_e5_tier_on_redis_decides_as_in_memory_and_embeds_each_headline_once(redis_client, seed_headlines, e5):
-    hs = [Headline(str(i), t, timestamp=1_700_000_000 + i) for i, t in enumerate(seed_headlines)]
+def test_the_e5_tier_on_redis_decides_as_in_memory_and_embeds_each_headline_once(redis_client, e5):
+    hs = _headlines(1200)  # the first semantic join (in time order) is the 1,083rd headline
     expected = memory_engine(candidates=WordVectorEncoder(), judge=e5).process(hs)
     for h in hs:  # the records ingest writes: the judge reads an earlier headline's text from it
         redis_client.hset(Keys().headline(h.id), "text", h.text)
     engine = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="e5"))
     got = []
-    for i in range(0, len(hs), 10):
-        got += engine.process(hs[i:i + 10])
+    for i in range(0, len(hs), 100):
+        got += engine.process(hs[i:i + 100])
     assert [d.cluster_id for d in got] == [d.cluster_id for d in expected]
     assert any(d.reason == "semantic" for d in got)
     embedded = engine.judge.source.embedded
@@ -82,9 +82,31 @@ def test_workers_embed_ahead_of_the_lock_each_its_own_share(redis_client, e5):
     settings = Settings(judge="e5", worker_block_ms=50)
     ids = submit(redis_client, settings, dev_rows(300), batch=300)
     first, second = Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, settings, name="w2")
-    assert first.ahead.run(after="0-0") == 300 and second.ahead.run(after="0-0") == 0  # claimed once
+    assert first.ahead.run(after="0-0") == 300 and second.ahead.run(after="0-0") == 0  # one page, claimed once
     ahead = first.engine.judge.source.embedded
     assert ahead > 0 and redis_client.keys(Keys().semantic_vector(first.engine.judge.source.tag, "*"))
     while any(h["status"] == "queued" for h in statuses(redis_client, settings, ids)):
         first.step()
     assert first.engine.judge.source.embedded < 2 * ahead  # the decisions mostly found their vectors stored
+
+
+def test_a_second_worker_embeds_the_page_after_the_first_and_no_batch_is_decided_mid_embedding(redis_client, e5):
+    from headline_dedup.workers.clusterer import Clusterer
+    from headline_dedup.workers.embedahead import DONE
+    from tests.integration.helpers import dev_rows, statuses, submit
+
+    settings = Settings(judge="e5", worker_batch=100, worker_block_ms=50)
+    ids = submit(redis_client, settings, dev_rows(300), batch=300)
+    first, second = Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, settings, name="w2")
+    assert first.ahead.run(after="0-0") == 100 and second.ahead.run(after="0-0") == 100
+    entries = [mid.decode() for mid, _ in redis_client.xrange(Keys().ingest)]
+    claims = redis_client.mget([Keys().embed_claim(m) for m in entries])
+    assert claims[:200] == [DONE.encode()] * 200 and claims[200:] == [None] * 100  # two pages, each embedded once
+
+    redis_client.set(Keys().embed_claim(entries[0]), "w3")  # a third worker is still embedding the next batch
+    second.step()  # embeds the third page ahead, and leaves the next batch to wait for its vectors
+    assert all(h["status"] == "queued" for h in statuses(redis_client, settings, ids))
+    assert redis_client.get(Keys().embed_claim(entries[-1])) == DONE.encode()
+    redis_client.set(Keys().embed_claim(entries[0]), DONE)
+    second.step()
+    assert sum(h["status"] == "clustered" for h in statuses(redis_client, settings, ids)) == 100
