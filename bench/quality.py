@@ -129,13 +129,13 @@ def run(speed_rows: int = 20_000) -> dict:
                  "e5 tier (vectors words, judge e5)"):
         out["speed"][name] = speed(fresh[name], scraped)
     out["speed_rows"] = speed_rows
-    out["service"] = service_runs(speed_rows, speed_rows // 4)
+    out["service"] = service_runs(speed_rows, speed_rows // 2)
     return out
 
 
 def service_runs(size: int, semantic_size: int) -> list[dict]:
     """Scraped headlines through the service (bundled Redis, API, workers) with each configuration, one run; the
-    e5 tier on the first `semantic_size` of them (it embeds about a third of the headlines)."""
+    e5 tier on the first `semantic_size` of them (it embeds about a sixth of the headlines)."""
     from functools import partial
 
     from bench import service
