@@ -225,9 +225,26 @@ def run_quality(size: int, out_dir: Path) -> Path:
     return report.write("quality", r, md, out_dir)
 
 
+def run_cluster(size: int, out_dir: Path) -> Path:
+    from bench import cluster
+
+    rows = data.scrape(min(size, 20_000))
+    runs = [cluster.run(rows, n) for n in (1, 2, 3)]
+    one = runs[0]["per_second"]
+    md = (f"# Namespaces in parallel on a real Redis Cluster ({len(rows):,} scraped headlines per namespace)\n\n"
+          "3 masters (bundled redis-server, `cluster-enabled yes`, slots assigned through redis-py), one namespace "
+          "per master, one `headline-dedup worker` per namespace (the fast path, default settings); headlines "
+          "queued first, then the workers start together. Reproduce: `python -m bench cluster`.\n\n")
+    md += report.table(["namespaces", "headlines", "seconds", "headlines/s", "per namespace", "vs one"], [
+        [r["namespaces"], f"{r['headlines']:,}", f"{r['seconds']:.1f}", f"{r['per_second']:,.0f}",
+         ", ".join(f"{v:,.0f}" for v in r["per_namespace"].values()), f"{r['per_second'] / one:.2f}×"]
+        for r in runs])
+    return report.write("cluster", {"runs": runs}, md, out_dir)
+
+
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
               "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability,
-              "ceiling": run_ceiling, "quality": run_quality}
+              "ceiling": run_ceiling, "quality": run_quality, "cluster": run_cluster}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """API keys: generated once, kept only as SHA-256 hashes, checked in constant time, each with scopes.
 
-A configured key is `name:scope+scope:sha256hex` (environment `HEADLINE_DEDUP_API_KEYS`, comma-separated, or
-one per line in `HEADLINE_DEDUP_API_KEYS_FILE`). Scopes: `ingest` (post headlines), `read` (everything read,
+A configured key is `name:scope+scope:sha256hex`, or `name:scope+scope:sha256hex:namespace+namespace` for a key
+allowed only those namespaces (environment `HEADLINE_DEDUP_API_KEYS`, comma-separated, or one per line in
+`HEADLINE_DEDUP_API_KEYS_FILE`). Scopes: `ingest` (post headlines), `read` (everything read,
 including event streams and dry-run matches), `edit` (editors' corrections: merge, split, move), `admin`
 (webhooks; implies the others).
 """
@@ -26,22 +27,28 @@ class ApiKey:
     name: str
     scopes: frozenset[str]
     digest: str  # sha256 hex of the key
+    namespaces: frozenset[str] | None = None  # the namespaces it may use (None: every one the API serves)
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+    def may_use(self, namespace: str) -> bool:
+        return self.namespaces is None or namespace in self.namespaces
 
 
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def generate(name: str, scopes: list[str]) -> tuple[str, str]:
-    """A new key and the configuration entry that admits it (only the entry is to be stored)."""
+def generate(name: str, scopes: list[str], namespaces: list[str] | None = None) -> tuple[str, str]:
+    """A new key and the configuration entry that admits it (only the entry is to be stored); `namespaces`: the
+    only ones it may use (None: all)."""
     bad = set(scopes) - set(SCOPES)
     if bad or not scopes:
         raise ConfigurationError("invalid_scope", f"scopes are among {SCOPES}, got {sorted(bad) or 'none'}")
     key = PREFIX + secrets.token_urlsafe(32)
-    return key, f"{name}:{'+'.join(sorted(scopes))}:{digest(key)}"
+    entry = f"{name}:{'+'.join(sorted(scopes))}:{digest(key)}"
+    return key, entry + (f":{'+'.join(sorted(namespaces))}" if namespaces else "")
 
 
 def parse(entries: str) -> list[ApiKey]:
@@ -50,14 +57,16 @@ def parse(entries: str) -> list[ApiKey]:
         raw = raw.strip()
         if not raw or raw.startswith("#"):
             continue
-        try:
-            name, scopes, hexdigest = raw.split(":")
-        except ValueError as exc:
-            raise ConfigurationError("invalid_api_key_entry", "API key entries are name:scopes:sha256hex") from exc
+        parts = raw.split(":")
+        if len(parts) not in (3, 4):
+            raise ConfigurationError("invalid_api_key_entry",
+                                     "API key entries are name:scopes:sha256hex[:namespace+namespace]")
+        name, scopes, hexdigest = parts[:3]
         wanted = frozenset(s for s in scopes.split("+") if s)
-        if not wanted <= set(SCOPES) or len(hexdigest) != 64:
+        spaces = frozenset(n for n in parts[3].split("+") if n) if len(parts) == 4 else None
+        if not wanted <= set(SCOPES) or len(hexdigest) != 64 or spaces == frozenset():
             raise ConfigurationError("invalid_api_key_entry", f"bad API key entry for {name!r}")
-        keys.append(ApiKey(name, wanted, hexdigest.lower()))
+        keys.append(ApiKey(name, wanted, hexdigest.lower(), spaces))
     return keys
 
 
@@ -73,10 +82,10 @@ def ring(entries: str | None, file: Path | None) -> "KeyRing":
     return KeyRing(load(entries, file), file, entries)
 
 
-def save(path: Path, name: str, scopes: list[str]) -> str:
+def save(path: Path, name: str, scopes: list[str], namespaces: list[str] | None = None) -> str:
     """A new key for `name` in the key file at `path` (created, owner-only, if missing), replacing that name's
     earlier entry; returns the key (only its hash is stored, so it is shown this once)."""
-    key, entry = generate(name, scopes)
+    key, entry = generate(name, scopes, namespaces)
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     kept = [line for line in lines if line.strip().split(":", 1)[0] != name]
@@ -133,8 +142,9 @@ class KeyRing:
                 found = k
         return found
 
-    def authorize(self, presented: str | None, scope: str) -> ApiKey:
-        """The key for a presented bearer token, if it has `scope`; raises Unauthenticated or Forbidden."""
+    def authorize(self, presented: str | None, scope: str, namespace: str | None = None) -> ApiKey:
+        """The key for a presented bearer token, if it has `scope` (and may use `namespace`); raises
+        Unauthenticated or Forbidden."""
         if not presented:
             raise Unauthenticated(message="send Authorization: Bearer <API key>")
         found = self.find(presented)
@@ -142,4 +152,6 @@ class KeyRing:
             raise Unauthenticated(message="unknown API key")
         if not found.allows(scope):
             raise Forbidden(message=f"this API key lacks the {scope!r} scope")
+        if namespace is not None and not found.may_use(namespace):
+            raise Forbidden("namespace_forbidden", f"this API key may not use namespace {namespace!r}")
         return found

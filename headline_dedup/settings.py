@@ -21,13 +21,19 @@ class Settings(BaseSettings):
     # Redis
     redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "HEADLINE_DEDUP_REDIS_URL"),
                                   description="External Redis 6.2+; unset: start the bundled redis-server")
+    redis_cluster: str = Field("auto", pattern="^(auto|yes|no)$",
+                               description="REDIS_URL is a Redis Cluster node: yes, no, or auto (asked at start)")
     data_dir: Path = Field(Path("var/redis"), description="Data directory of the bundled Redis (AOF)")
     appendfsync: str = Field("everysec", pattern="^(everysec|always)$", description="Bundled Redis AOF fsync")
     redis_max_connections: int = Field(1000, ge=10, description="Connection pool size per process")
     redis_socket_timeout: float = Field(10, ge=1, description="Seconds a Redis reply may take before the call "
                                                               "fails (and is retried); blocking reads stay shorter")
     key_prefix: str = Field("hd", description="Prefix of every Redis key")
-    namespace: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Key namespace (hash tag)")
+    namespace: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                           description="Key namespace (hash tag) of the workers, and the API's default one")
+    namespaces: str = Field("", pattern=r"^[A-Za-z0-9_.,-]*$",
+                            description="More namespaces the API serves (comma-separated; a request names one in "
+                                        "its X-Namespace header); each has its own workers")
 
     # Engine
     num_perm: int = Field(128, ge=16, le=512)
@@ -104,6 +110,10 @@ class Settings(BaseSettings):
         if self.worker_block_ms >= self.redis_socket_timeout * 1000:
             raise ValueError("worker_block_ms must be shorter than redis_socket_timeout")
         return self
+
+    def served_namespaces(self) -> list[str]:
+        """The namespaces the API serves: `namespace` first, then `namespaces`."""
+        return list(dict.fromkeys([self.namespace, *(n.strip() for n in self.namespaces.split(",") if n.strip())]))
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

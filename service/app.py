@@ -19,10 +19,11 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
-    app.extensions[context.EXTENSION] = context.build(settings, client)
+    app.extensions[context.EXTENSION] = namespaces = context.Namespaces(settings, client)
     requestlog.install(app)  # first: every later hook and handler logs with the request id
     errors.register(app)
-    services = app.extensions[context.EXTENSION]
+    app.before_request(namespaces.select_namespace)  # before `auth`'s check, which asks whether the key may use it
+    services = namespaces.by_name[settings.namespace]
     ratelimit.install(app, settings, client, services.keys)
     metrics.install(app, services.reader, WebhookStore(client, services.keys))
     if settings.auth_disabled:

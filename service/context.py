@@ -1,14 +1,17 @@
-"""What every request handler needs, built once per app by `create_app` and found through `services()`."""
+"""What every request handler needs, built once per app and namespace by `create_app` and found through
+`services()`: the namespace a request names in its `X-Namespace` header (default: `Settings.namespace`), among
+those the API serves (`Settings.namespaces`)."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
 import redis
-from flask import current_app
+from flask import current_app, g, request
 
 from headline_dedup.clustering import Decision
 from headline_dedup.engine import Engine
+from headline_dedup.errors import NotFound
 from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.storage.assembly import redis_engine
@@ -20,6 +23,7 @@ from headline_dedup.storage.policy import PolicyStore
 from headline_dedup.storage.reads import Reader
 
 EXTENSION = "headline_dedup"
+HEADER = "X-Namespace"
 
 
 @dataclass
@@ -52,14 +56,39 @@ class Services:
             return self.matcher.process([headline], dry_run=True)[0]
 
 
-def build(settings: Settings, client: redis.Redis) -> Services:
-    keys = Keys(settings.key_prefix, settings.namespace)
+def build(settings: Settings, client: redis.Redis, keys: Keys,
+          streams: threading.BoundedSemaphore) -> Services:
     return Services(settings, client, keys,
                     Ingestor(client, keys, settings.retention_days * 86400, settings.max_backlog),
                     Reader(client, keys), EventHub(client, keys), Corrections(client, keys, settings),
-                    PolicyStore(client, keys, settings),
-                    threading.BoundedSemaphore(settings.max_event_streams))
+                    PolicyStore(client, keys, settings), streams)
+
+
+class Namespaces:
+    """The `Services` of each namespace the API serves (the event streams' limit is the process's)."""
+
+    def __init__(self, settings: Settings, client: redis.Redis):
+        streams = threading.BoundedSemaphore(settings.max_event_streams)
+        self.default = settings.namespace
+        self.by_name = {ns: build(settings, client, Keys(settings.key_prefix, ns), streams)
+                        for ns in settings.served_namespaces()}
+
+    def for_request(self) -> Services:
+        """The services of the namespace the request names (set by `select_namespace`)."""
+        return self.by_name[g.get("namespace", self.default)]
+
+    def select_namespace(self) -> None:
+        """Before each request: the namespace of the `X-Namespace` header, or the default; an unknown one is a 404
+        (whether the request's API key may use it is `auth`'s to say)."""
+        wanted = request.headers.get(HEADER, "").strip() or self.default
+        if wanted not in self.by_name:
+            raise NotFound("unknown_namespace", f"this API serves no namespace {wanted!r} (header {HEADER})")
+        g.namespace = wanted
+
+
+def namespaces() -> Namespaces:
+    return current_app.extensions[EXTENSION]
 
 
 def services() -> Services:
-    return current_app.extensions[EXTENSION]
+    return namespaces().for_request()

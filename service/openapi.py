@@ -10,7 +10,10 @@ from spectree import Response, SpecTree
 from headline_dedup.service.schemas import ErrorOut
 
 spec = SpecTree("flask", title="headline-dedup", version="1", path="apidoc", naming_strategy=lambda m: m.__name__,
-                description="Newsroom headline deduplication: post headlines, read story clusters.")
+                description="Newsroom headline deduplication: post headlines, read story clusters. An API that "
+                            "serves several namespaces (one per desk) takes the namespace in the `X-Namespace` "
+                            "request header (none: its default one; unknown: 404 `unknown_namespace`; one the "
+                            "key may not use: 403 `namespace_forbidden`).")
 
 
 ALWAYS = (401, 403, 429, 503)  # missing key, missing scope, rate limit, storage unavailable

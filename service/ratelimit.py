@@ -7,6 +7,7 @@ from __future__ import annotations
 import redis
 from flask import Flask, Response, current_app, request
 from flask_limiter import HeaderNames, Limiter
+from redis.cluster import RedisCluster
 
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
@@ -40,8 +41,12 @@ def install(app: Flask, settings: Settings, client: redis.Redis, keys: Keys) -> 
     # Registered before the limiter's own hook, so it runs after it (Flask runs them in reverse order): the
     # limiter would otherwise stamp Retry-After on every response, and overwrite a 503's.
     app.after_request(_retry_after)
-    Limiter(_client, app=app, default_limits=[settings.rate_limit], default_limits_exempt_when=_public,
-            storage_uri="redis://", storage_options={"connection_pool": client.connection_pool},
+    if isinstance(client, RedisCluster):  # the limiter's own cluster client, pointed at the same nodes
+        node = client.get_default_node()
+        storage = {"storage_uri": f"redis+cluster://{node.host}:{node.port}"}
+    else:
+        storage = {"storage_uri": "redis://", "storage_options": {"connection_pool": client.connection_pool}}
+    Limiter(_client, app=app, default_limits=[settings.rate_limit], default_limits_exempt_when=_public, **storage,
             key_prefix=keys.rate_limit_prefix, strategy="moving-window", headers_enabled=True,
             header_name_mapping={HeaderNames.RETRY_AFTER: LIMITER_RETRY_AFTER},
             swallow_errors=True)  # Redis down: the route itself answers 503

@@ -2,10 +2,9 @@
 from headline_dedup.errors import ConfigurationError
 from headline_dedup.settings import Settings
 from headline_dedup.service import create_app
-from headline_dedup.storage.client import redis_client
+from headline_dedup.storage.client import service_client
 
 settings = Settings()
 if not settings.redis_url:
     raise ConfigurationError(message="gunicorn needs REDIS_URL (the bundled Redis is for `headline-dedup serve`)")
-app = create_app(settings, redis_client(settings.redis_url, settings.redis_max_connections,
-                                        settings.redis_socket_timeout))
+app = create_app(settings, service_client(settings.redis_url, settings))

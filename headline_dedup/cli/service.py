@@ -36,6 +36,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keygen", help="make an API key and the (hashed) configuration entry that admits it")
     p.add_argument("--name", default="client")
     p.add_argument("--scopes", default="ingest,read", help="comma-separated among ingest, read, edit, admin")
+    p.add_argument("--namespaces", default=None,
+                   help="comma-separated: the only namespaces the key may use (default: every one served)")
     p.add_argument("--save", action="store_true",
                    help="store the key's hash in the data directory's key file (the one `serve` uses without "
                         "configured keys), replacing the entry of the same name; a running API picks it up")
@@ -68,19 +70,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def connect(settings: Settings):
-    """A Redis client for REDIS_URL, or for a freshly started bundled redis-server (returned too)."""
-    import redis
-
-    from headline_dedup.storage.client import redis_client
+    """A Redis client for REDIS_URL (a Redis Cluster client when it names a cluster node), or for a freshly
+    started bundled redis-server (returned too)."""
+    from headline_dedup.storage.client import redis_client, service_client
     from headline_dedup.storage.embedded import EmbeddedRedis
 
-    def client(url: str) -> redis.Redis:
-        return redis_client(url, settings.redis_max_connections, settings.redis_socket_timeout)
-
     if settings.redis_url:
-        return client(settings.redis_url), None
+        return service_client(settings.redis_url, settings), None
     server = EmbeddedRedis(settings.data_dir, settings.appendfsync).start()
-    return client(server.url), server
+    return redis_client(server.url, settings.redis_max_connections, settings.redis_socket_timeout), server
 
 
 def cmd_healthcheck(args, settings: Settings) -> int:
@@ -111,12 +109,13 @@ def cmd_keygen(args, settings: Settings) -> int:
     from headline_dedup import apikeys
     from headline_dedup.cli.serve import key_file
 
+    spaces = [n.strip() for n in args.namespaces.split(",") if n.strip()] if args.namespaces else None
     if args.save:
         path = Path(settings.api_keys_file) if settings.api_keys_file else key_file(settings)
-        key = apikeys.save(path, args.name, args.scopes.split(","))
+        key = apikeys.save(path, args.name, args.scopes.split(","), spaces)
         print(f"key (give it to the client; only its hash is stored, in {path}): {key}")
         return 0
-    key, entry = apikeys.generate(args.name, args.scopes.split(","))
+    key, entry = apikeys.generate(args.name, args.scopes.split(","), spaces)
     print(f"key (give it to the client; it is not stored): {key}")
     print(f"entry (add to HEADLINE_DEDUP_API_KEYS or the keys file): {entry}")
     return 0

@@ -2,12 +2,11 @@
 stream, in one script call (alone or inside the caller's MULTI)."""
 from __future__ import annotations
 
-from pathlib import Path
-
+from headline_dedup.storage import lua
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 
 DEAD_MAXLEN = 100_000
-SCRIPT = (Path(__file__).parent / "scripts" / "dead_letter.lua").read_text(encoding="utf-8")
+SCRIPT = lua.source("dead_letter.lua")
 
 
 def stage_dead_letter(pipe_or_client, keys: Keys, fields: dict, entry_id: str, error: str,
@@ -21,7 +20,6 @@ def stage_dead_letter(pipe_or_client, keys: Keys, fields: dict, entry_id: str, e
     entry = {**fields, "entry_id": entry_id, "error": error}
     # an entry without an id (malformed) has no record: a key that never exists keeps KEYS fixed
     headline = keys.headline(fields.get("id") or "")
-    script = pipe_or_client.register_script(SCRIPT)
-    return script(keys=[keys.dead, headline, keys.ingest, keys.events],
-                  args=[INGEST_GROUP, entry_id, int(maxlen), error[:500], int(record_ttl), int(events_maxlen),
-                        event_data, *(x for pair in entry.items() for x in pair)])
+    return lua.run(pipe_or_client.register_script(SCRIPT), [keys.dead, headline, keys.ingest, keys.events],
+                   [INGEST_GROUP, entry_id, int(maxlen), error[:500], int(record_ttl), int(events_maxlen), event_data,
+                    *(x for pair in entry.items() for x in pair)], pipe_or_client)

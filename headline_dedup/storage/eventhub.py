@@ -18,6 +18,7 @@ import redis
 
 from headline_dedup.logs import get_logger
 from headline_dedup.storage.events import Event, EventFilter, EventLog, id_tuple
+from headline_dedup.storage.client import dedicated_client, socket_timeout_of
 from headline_dedup.storage.keys import Keys
 
 log = get_logger("headline_dedup.events")
@@ -34,13 +35,10 @@ def stop_all_hubs() -> None:
 class EventHub:
     def __init__(self, client: redis.Redis, keys: Keys, capacity: int = 5000, block_ms: int = 1000):
         """`client` is the process's client: the hub opens one connection of its own from its settings."""
-        kwargs = dict(client.connection_pool.connection_kwargs)
-        timeout = kwargs.get("socket_timeout", getattr(redis.connection, "DEFAULT_SOCKET_TIMEOUT", None))
+        timeout = socket_timeout_of(client)
         # A blocking read must end well before the socket timeout would cut it.
         self.block_ms = int(min(block_ms, timeout * 500)) if timeout else block_ms
-        pool = client.connection_pool.__class__(connection_class=client.connection_pool.connection_class,
-                                                max_connections=2, **kwargs)
-        self.log = EventLog(redis.Redis(connection_pool=pool), keys)
+        self.log = EventLog(dedicated_client(client), keys)
         self.capacity = capacity
         self._ring: deque[Event] = deque()
         self._ids: deque[tuple[int, int]] = deque()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +13,7 @@ import redis
 from headline_dedup.errors import IndexMismatch
 from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import Signer
+from headline_dedup.storage import lua
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
@@ -26,7 +26,7 @@ def unpack_words(raw: bytes) -> tuple[int, ...]:
     return tuple(int(r) for r in np.frombuffer(raw, dtype="<u2"))
 
 
-SCRIPT = (Path(__file__).parent / "scripts" / "insert_and_query.lua").read_text(encoding="utf-8")
+SCRIPT = lua.source("insert_and_query.lua")
 BUCKETS_PER_WINDOW = 3
 
 

@@ -7,7 +7,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import redis
@@ -15,10 +14,11 @@ import redis
 from headline_dedup.errors import Conflict, InvalidRequest, Overloaded
 from headline_dedup.feeds import parse_time
 from headline_dedup.leads import lead_sentence
+from headline_dedup.storage import lua
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
-SCRIPT = (Path(__file__).parent / "scripts" / "ingest.lua").read_text(encoding="utf-8")
+SCRIPT = lua.source("ingest.lua")
 MAX_CLOCK_AHEAD = 300  # a publication time this far past arrival is a clock or time-zone error
 
 
@@ -52,12 +52,32 @@ def idempotency_key(client_id: str | None, source: str | None, text: str, api_ke
     return f"key:{api_key}:{own}" if api_key else own
 
 
+RETRIES = 5  # attempts when a concurrent post of the same items changed their idempotency keys meanwhile
+
+
 class Ingestor:
     def __init__(self, client: redis.Redis, keys: Keys, retention_seconds: float, max_backlog: int):
         self.client, self.keys = client, keys
         self.retention_seconds = int(retention_seconds)
         self.max_backlog = max_backlog
         self._script = client.register_script(SCRIPT)
+        self._counting = False  # whether the namespace's `received` counter is known to exist
+
+    def _run(self, idem: list[str], docs: list[str], now: float, request_id: str) -> list:
+        """One attempt of the ingest script: the ids the idempotency keys hold and fresh ids for the new ones are
+        read first, so that the script can declare every record it touches."""
+        k = self.keys
+        if not self._counting:  # a namespace from before `received`: its ids counted its headlines so far
+            self.client.hsetnx(k.meta, "received", int(self.client.get(k.seq) or 0))
+            self._counting = True
+        held = dict(zip(idem, (as_text(v) if v is not None else "" for v in self.client.mget(idem))))
+        new = sum(1 for v in held.values() if not v)
+        last = self.client.incrby(k.seq, new) if new else 0
+        reserved = [str(i) for i in range(last - new + 1, last + 1)]
+        existing = sorted({v for v in held.values() if v})
+        return self._script(keys=[k.ingest, k.seq, k.meta, *idem, *(k.headline(h) for h in (*existing, *reserved))],
+                            args=[self.retention_seconds, len(docs), now, request_id, self.max_backlog,
+                                  k.headline(""), *docs, *(held[key] for key in idem), *reserved])
 
     def headline_for_client_id(self, client_id: str, api_key: str | None) -> str | None:
         """The headline id that `api_key` (its name; None: no authentication) posted as `client_id`."""
@@ -88,10 +108,13 @@ class Ingestor:
             if lead:  # the worker's Headline.lead: queued with the text, so the worker never reads the body
                 doc["lead"] = lead
             docs.append(json.dumps(doc))
-        result = self._script(keys=[k.seq, k.ingest, *idem],
-                              args=[self.retention_seconds, len(items), k.tag, now, request_id, self.max_backlog,
-                                    *docs])
-        refusal = as_text(result[0]) if result else None
+        for _ in range(RETRIES):
+            result = self._run(idem, docs, now, request_id)
+            refusal = as_text(result[0]) if result else None
+            if refusal != "retry":
+                break
+        else:
+            raise Overloaded("busy", "the same headlines are being posted concurrently, retry", retry_after=1)
         if refusal == "conflict":
             i = int(result[1]) - 1
             raise Conflict("id_conflict", f"headline id {items[i]['id']!r} was already posted with another text",

@@ -1,11 +1,14 @@
 """The whole Redis key schema. Every key of a namespace shares the hash tag `{prefix:namespace}`, so that one
-namespace lives in one slot and every script runs on Redis Cluster too.
+namespace lives in one slot: on Redis Cluster its scripts (each declaring every key it touches) and
+transactions run on the node serving that slot, and namespaces spread over the masters.
 
 | key                      | type   | what                                                           |
 |--------------------------|--------|----------------------------------------------------------------|
 | {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed,       |
-|                          |        | vectors' encoder, `policy` set at run time, `corrections` seq  |
-| {t}:seq                  | string | last headline sequence number                                  |
+|                          |        | vectors' encoder, `policy` set at run time, `corrections` seq, |
+|                          |        | headlines stored (`received`)                                  |
+| {t}:seq                  | string | last headline id reserved (ids increase; a refused batch's     |
+|                          |        | reserved ids may be skipped)                                   |
 | {t}:idem:<key>           | string | [API key +] client id (or source+text hash) -> id, expires     |
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
 | {t}:dead                 | stream | messages that failed `max_deliveries` times, with the error    |

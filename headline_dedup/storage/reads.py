@@ -88,17 +88,18 @@ class Reader:
     def stats(self) -> dict:
         k = self.keys
         pipe = self.client.pipeline(transaction=False)
-        pipe.get(k.seq)
+        pipe.hget(k.meta, "received")
+        pipe.get(k.seq)  # namespaces from before `received`: their ids then counted the headlines
         pipe.zcard(k.clusters)
         pipe.xlen(k.ingest)
         pipe.xlen(k.dead)
         pipe.xlen(k.events)
-        seq, clusters, backlog, dead, events = pipe.execute()
+        received, seq, clusters, backlog, dead, events = pipe.execute()
         try:
             pending = self.client.xpending(k.ingest, INGEST_GROUP)["pending"]
         except redis.ResponseError:  # no stream or group yet
             pending = 0
-        return {"headlines": int(seq or 0), "clusters": clusters, "backlog": backlog, "pending": pending,
+        return {"headlines": int(received or seq or 0), "clusters": clusters, "backlog": backlog, "pending": pending,
                 "dead_letters": dead, "events": events}
 
     def ingest_lag(self) -> float:

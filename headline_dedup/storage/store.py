@@ -6,7 +6,6 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import redis
@@ -15,16 +14,13 @@ import xxhash
 
 from headline_dedup.clustering import ClusterProfile
 from headline_dedup.ports import BatchOutcome, Snapshot
+from headline_dedup.storage import lua
 from headline_dedup.storage.keys import Keys
 
 
 def as_text(value):
     """A Redis reply as str (clients may be created with or without decode_responses)."""
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _script(name: str) -> str:
-    return (Path(__file__).parent / "scripts" / name).read_text(encoding="utf-8")
 
 
 def exact_field(key: str) -> str:
@@ -62,6 +58,12 @@ def fenced_pipeline(client: redis.Redis, fence: Fence | None) -> Iterator[redis.
         yield pipe
 
 
+def cluster_keys(keys: Keys, cluster_ids: Sequence[str]) -> list[str]:
+    """The hash, token counts and members keys of each cluster, in that order (a script declares them)."""
+    return [key for cid in cluster_ids
+            for key in (keys.cluster(cid), keys.cluster_tokens(cid), keys.cluster_members(cid))]
+
+
 class RedisStore:
     def __init__(self, client: redis.Redis, keys: Keys, extra_writes: Callable | None = None,
                  record_ttl: float = 0):
@@ -71,9 +73,11 @@ class RedisStore:
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
         self.fence: Fence | None = None
         self.record_ttl = int(record_ttl)
-        self._load = client.register_script(_script("load.lua"))
-        self._commit = client.register_script(_script("commit.lua"))
-        self._expire = client.register_script(_script("expire.lua"))
+        self._owners: dict[str, str] = {}  # exact key -> the cluster a load found owning it (cleared by commits)
+        self._load_assignments = client.register_script(lua.source("load_assignments.lua"))
+        self._load_clusters = client.register_script(lua.source("load_clusters.lua"))
+        self._commit = client.register_script(lua.source("commit.lua"))
+        self._expire = client.register_script(lua.source("expire.lua"))
 
     def seen_keys(self, exact_keys: Sequence[str]) -> set[str]:
         if not exact_keys:
@@ -83,18 +87,23 @@ class RedisStore:
 
     def load(self, exact_keys: Sequence[str], tokens: Sequence[str], candidates: Sequence[str]) -> Snapshot:
         k = self.keys
-        args = [k.headline(""), k.cluster(""), len(exact_keys), *(exact_field(x) for x in exact_keys),
-                len(candidates), *candidates, len(tokens), *tokens]
-        exact_raw, total, assigned, clusters, df, placed = json.loads(
-            self._load(keys=[k.exact, k.meta, k.df], args=args))
+        fields = [exact_field(x) for x in exact_keys]
+        exact_raw, total, assigned, placed = json.loads(self._load_assignments(
+            keys=[k.exact, k.meta, *(k.headline(c) for c in candidates)], args=fields))
         exact = {key: v for key, v in zip(exact_keys, exact_raw or ()) if v}
+        self._owners.update(exact)
         assignment = {c: v for c, v in zip(candidates, assigned or ()) if v}
+        wanted = list(dict.fromkeys([*exact.values(), *assignment.values()]))
+        clusters, df = json.loads(self._load_clusters(
+            keys=[k.df, *(key for cid in wanted for key in (k.cluster(cid), k.cluster_tokens(cid)))],
+            args=[len(tokens), *tokens, *wanted]))
         profiles = {}
         for cid, size, rep_id, rep_tokens, counts, rep_kicker, latest, apart in clusters or ():
             profiles[cid] = ClusterProfile(cid, int(size), dict(counts or {}), rep_id, tuple(json.loads(rep_tokens)),
                                            int(rep_kicker), float(latest), frozenset(apart.split()))
         return Snapshot(df={t: n for t, n in (df or {}).items() if n}, total=int(total), exact=exact,
-                        assignment=assignment, profiles=profiles, placed=set(placed or ()))
+                        assignment=assignment, profiles=profiles,
+                        placed={candidates[i - 1] for i in placed or ()})
 
     def stage(self, pipe, outcome: BatchOutcome, now: float | None = None) -> None:
         """Queue the writes of `outcome` on a transaction pipeline (the caller adds its own and executes)."""
@@ -110,9 +119,19 @@ class RedisStore:
                      repr(p.latest)] for cid, p in outcome.profiles.items()]
         doc = {"df": df, "counted": len(outcome.tokens), "decisions": decisions, "profiles": profiles,
                "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
-        self._commit(keys=[k.df, k.meta, k.exact, k.clusters],
-                     args=[k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False), self.record_ttl],
-                     client=pipe)
+        lua.run(self._commit, [k.df, k.meta, k.exact, k.clusters, *self._touched(outcome)],
+                [k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False), self.record_ttl], pipe)
+        self._owners.clear()
+
+    def _touched(self, outcome: BatchOutcome) -> list[str]:
+        """The headline and cluster keys a commit of `outcome` writes or checks (declared to its script)."""
+        k = self.keys
+        clusters = {d.cluster_id for d in outcome.decisions if d.cluster_id} | set(outcome.profiles)
+        clusters |= set(outcome.exact_keys.values())
+        clusters |= {self._owners[key] for key in outcome.exact_keys if key in self._owners}
+        headlines = {d.headline_id for d in outcome.decisions}
+        headlines |= {p.representative_id for p in outcome.profiles.values() if p.representative_id}
+        return [*(k.headline(h) for h in sorted(headlines)), *cluster_keys(k, sorted(clusters))]
 
     def commit(self, outcome: BatchOutcome) -> None:
         with fenced_pipeline(self.client, self.fence) as pipe:
@@ -131,4 +150,4 @@ class RedisStore:
         on their own TTL)."""
         if cluster_ids:
             k = self.keys
-            self._expire(keys=[k.exact, k.clusters], args=[k.cluster(""), *cluster_ids], client=pipe)
+            lua.run(self._expire, [k.exact, k.clusters, *cluster_keys(k, cluster_ids)], list(cluster_ids), pipe)

@@ -33,7 +33,7 @@ def test_same_id_posted_100_times_concurrently_is_stored_once(live):
     assert len({r["id"] for r in results}) == 1
     assert sum(not r["duplicate_request"] for r in results) == 1
     keys = Keys()
-    assert int(client.get(keys.seq)) == 1 and client.xlen(keys.ingest) == 1
+    assert int(client.hget(keys.meta, "received")) == 1 and client.xlen(keys.ingest) == 1
 
 
 def test_same_text_without_id_is_stored_once_per_source(live):

@@ -1,29 +1,38 @@
 -- A batch's outcome, written at once (the caller wraps this in MULTI with its events and acks).
--- KEYS: df, meta, exact, clusters. ARGV: headline key prefix, cluster key prefix, now, outcome JSON, retention
--- of headline records in seconds (0: none). The outcome JSON:
+-- KEYS: df, meta, exact, clusters, then every headline and cluster key the outcome touches (Redis Cluster wants
+-- each key a script uses declared; `key` refuses one that is not). ARGV: headline key prefix, cluster key prefix,
+-- now, outcome JSON, retention of headline records in seconds (0: none). The outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
 --  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker, latest}}}.
 local hpre, cpre, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local o = cjson.decode(ARGV[4])
+local declared = {}
+for i = 5, #KEYS do declared[KEYS[i]] = true end
+local function key(name)
+  if not declared[name] then error('commit.lua: undeclared key ' .. name) end
+  return name
+end
 for t, n in pairs(o.df) do redis.call('HINCRBY', KEYS[1], t, n) end
 if o.counted > 0 then redis.call('HINCRBY', KEYS[2], 'total', o.counted) end
 -- An exact key is owned by the first cluster to record it, and listed in that cluster's `exact` field so that
--- the cluster's expiry removes it. A key left pointing at a cluster that no longer exists is taken over.
+-- the cluster's expiry removes it. A key left pointing at a cluster that no longer exists is taken over (the
+-- owners the batch's load saw are declared; one that is not cannot have been seen gone, and is kept).
 for f, cid in pairs(o.exact) do
   local owned = redis.call('HSETNX', KEYS[3], f, cid)
-  if owned == 0 and redis.call('EXISTS', cpre .. redis.call('HGET', KEYS[3], f)) == 0 then
+  local owner = owned == 0 and cpre .. redis.call('HGET', KEYS[3], f)
+  if owner and declared[owner] and redis.call('EXISTS', owner) == 0 then
     redis.call('HSET', KEYS[3], f, cid)
     owned = 1
   end
   if owned == 1 then
-    local listed = redis.call('HGET', cpre .. cid, 'exact')
-    redis.call('HSET', cpre .. cid, 'exact', listed and (listed .. ' ' .. f) or f)
+    local listed = redis.call('HGET', key(cpre .. cid), 'exact')
+    redis.call('HSET', key(cpre .. cid), 'exact', listed and (listed .. ' ' .. f) or f)
   end
 end
 local newest_ttl = {}  -- cluster -> TTL of the record of a headline that just joined it
 for _, d in ipairs(o.decisions) do
   local id, cid, reason, score = d[1], d[2], d[3], d[4]
-  local hkey = hpre .. id
+  local hkey = key(hpre .. id)
   if cid == '' then
     redis.call('HSET', hkey, 'status', 'rejected', 'reason', reason)
   else
@@ -38,19 +47,20 @@ for _, d in ipairs(o.decisions) do
   end
   if cid ~= '' then
     newest_ttl[cid] = ttl
-    for _, t in ipairs(d[6]) do redis.call('HINCRBY', cpre .. cid .. ':tok', t, 1) end
-    redis.call('HSET', cpre .. cid .. ':m', id, score)
-    if d[5] then redis.call('HSETNX', cpre .. cid, 'first_seen', now) end
+    for _, t in ipairs(d[6]) do redis.call('HINCRBY', key(cpre .. cid .. ':tok'), t, 1) end
+    redis.call('HSET', key(cpre .. cid .. ':m'), id, score)
+    if d[5] then redis.call('HSETNX', key(cpre .. cid), 'first_seen', now) end
   end
 end
 for _, p in ipairs(o.profiles) do
-  redis.call('HSET', cpre .. p[1], 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'rep_kicker', p[5],
+  redis.call('HSET', key(cpre .. p[1]), 'size', p[2], 'rep_id', p[3], 'rep_tokens', p[4], 'rep_kicker', p[5],
              'latest', p[6], 'last_seen', now)
   redis.call('ZADD', KEYS[4], now, p[1])
   -- The representative's record lives as long as the cluster's newest member's: a story that runs for weeks
   -- keeps a readable representative. (EXPIRE ... GT is Redis 7 only.)
-  local ttl, rep = newest_ttl[p[1]], hpre .. p[3]
-  if ttl and ttl > 0 then
+  local ttl = newest_ttl[p[1]]
+  if ttl and ttl > 0 and p[3] ~= '' then
+    local rep = key(hpre .. p[3])
     local current = redis.call('TTL', rep)
     if current >= 0 and current < ttl then redis.call('EXPIRE', rep, ttl) end
   end
