@@ -11,7 +11,7 @@ import time
 from itertools import combinations
 from typing import Sequence
 
-from bench.data import DEV, SHARED, Row, dev, scrape, seed
+from bench.data import SHARED, Row, dev, scrape, seed
 from headline_dedup.clustering import Policy
 from headline_dedup.encoders import CachedEncoder, E5Encoder
 from headline_dedup.evaluation import score

@@ -13,13 +13,17 @@ claimer died). What the dry run could not foresee is embedded while deciding, on
 """
 from __future__ import annotations
 
+import time
+
 import redis
 
 from headline_dedup.engine import Engine
+from headline_dedup.logs import get_logger
 from headline_dedup.ports import Headline
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
+log = get_logger("headline_dedup.worker")
 CLAIM_SECONDS = 60  # an entry claimed for embedding is left to its claimer this long (a dead claimer's expire)
 LOOKAHEAD_PAGES = 2  # how many pages past the next batch a worker looks for entries to embed (one per other worker)
 DONE = "done"
@@ -57,8 +61,13 @@ class EmbedAhead:
             if mine:
                 context = [headline_of(f) for _, f in waiting[:start + len(page)] if f.get("text")]
                 ids = {f["id"] for mid, f in page if mid in mine and f.get("text")}
+                source, began = self.engine.judge.source, time.monotonic()
+                embedded = getattr(source, "embedded", 0)
                 self.engine.foresee(context, only=ids)
                 self._done(sorted(mine))
+                log.info("embedded ahead", worker=self.name, claimed=len(mine), context=len(context),
+                         embedded=getattr(source, "embedded", 0) - embedded,
+                         seconds=round(time.monotonic() - began, 2))
                 return len(mine)
         return 0
 
