@@ -52,3 +52,11 @@ def test_ceiling_benchmark_smoke(tmp_path):
     # The README's claim: with no candidate missed, a bar of 0.30 forms every seed group it names.
     everything = next(r for r in runs if r["candidates"].startswith("every") and r["live_threshold"] == 0.3)
     assert all(everything["seed_groups"].values())
+
+
+def test_cluster_benchmark_smoke(tmp_path):
+    """Namespaces in parallel on a real 3-master Redis Cluster (tiny size)."""
+    assert main(["cluster", "--smoke", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "cluster.json").read_text())
+    assert [r["namespaces"] for r in result["runs"]] == [1, 2, 3]
+    assert all(len(r["masters"]) == r["namespaces"] for r in result["runs"])  # each on its own master
