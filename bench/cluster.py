@@ -21,23 +21,9 @@ from headline_dedup.storage.keys import INGEST_GROUP, Keys
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def spread(cluster: LocalCluster, n: int) -> list[str]:
-    """`n` namespace names on `n` different masters."""
-    found, ports = [], set()
-    for i in range(10_000):
-        ns = f"desk-{i}"
-        port = cluster.master_of(Keys(namespace=ns).meta).port
-        if port not in ports:
-            found.append(ns)
-            ports.add(port)
-            if len(found) == n:
-                return found
-    raise RuntimeError("cannot spread namespaces over the masters")
-
-
 def run(rows: Sequence[Row], namespaces: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, LocalCluster(Path(tmp), masters=3) as cluster:
-        spaces = spread(cluster, namespaces)
+        spaces = cluster.spread(namespaces)
         client = service_client(cluster.url, Settings())
         for ns in spaces:
             ingestor = Ingestor(client, Keys(namespace=ns), 86400, 10**7)

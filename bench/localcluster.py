@@ -135,6 +135,21 @@ class LocalCluster:
                     return next(n for n in self.nodes if n.port == port)
         raise RuntimeError("no live node answers CLUSTER SLOTS")
 
+    def spread(self, n: int, prefix: str = "hd") -> list[str]:
+        """`n` namespace names whose keys land on `n` different masters (`desk-<i>`)."""
+        from headline_dedup.storage.keys import Keys
+
+        found, ports = [], set()
+        for i in range(10_000):
+            ns = f"desk-{i}"
+            port = self.master_of(Keys(prefix, ns).meta).port
+            if port not in ports:
+                found.append(ns)
+                ports.add(port)
+                if len(found) == n:
+                    return found
+        raise RuntimeError(f"cannot spread {n} namespaces over the masters")
+
     def kill(self, node: Node) -> None:
         """SIGKILL, as a crash would."""
         node.process.kill()

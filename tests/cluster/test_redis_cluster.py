@@ -13,27 +13,13 @@ from tests.integration.test_workers import FAST, _assert_each_clustered_once, _k
     _finish_with_one_worker
 
 
-def _spread(cluster, n: int) -> list[str]:
-    """`n` namespace names whose keys land on `n` different masters."""
-    found, masters = [], set()
-    for i in range(1000):
-        ns = f"desk-{i}"
-        port = cluster.master_of(Keys(namespace=ns).meta).port
-        if port not in masters:
-            found.append(ns)
-            masters.add(port)
-        if len(found) == n:
-            return found
-    raise AssertionError("no spread of namespaces over the masters")
-
-
 def test_the_service_picks_a_cluster_client_for_a_cluster_url(redis_cluster):
     assert isinstance(service_client(redis_cluster.url, Settings()), RedisCluster)
     assert not isinstance(service_client(redis_cluster.url, Settings(redis_cluster="no")), RedisCluster)
 
 
 def test_three_namespaces_on_three_masters_cluster_the_same_feed_alike(redis_cluster, cluster_client):
-    spaces = _spread(redis_cluster, 3)
+    spaces = redis_cluster.spread(3)
     assert len({redis_cluster.master_of(Keys(namespace=ns).ingest).port for ns in spaces}) == 3
     rows, labels = dev_rows(600), []
     for ns in spaces:
@@ -67,7 +53,7 @@ def test_a_worker_sigkilled_on_the_cluster_loses_and_repeats_nothing(redis_clust
 
 
 def test_the_api_serves_several_namespaces_on_the_cluster(redis_cluster, cluster_client):
-    a, b = _spread(redis_cluster, 2)
+    a, b = redis_cluster.spread(2)
     desk_key, desk_entry = apikeys.generate("desk", ["ingest", "read"], [a])
     admin_key, admin_entry = apikeys.generate("admin", ["admin"])
     settings = Settings(namespace=a, namespaces=b, rate_limit="1000/second", auth_disabled=False, **FAST)
