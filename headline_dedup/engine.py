@@ -71,10 +71,13 @@ class Engine:
             with self.judge.foreseeing(only):
                 self.process(headlines, dry_run=True)
 
-    def process(self, headlines: Sequence[Headline], dry_run: bool = False) -> list[Decision]:
+    def process(self, headlines: Sequence[Headline], dry_run: bool = False, foreseen: bool = False
+                ) -> list[Decision]:
         """Cluster a batch; returns one `Decision` per headline, in order. Commits before returning, unless
-        `dry_run`: then the index and the store are only read (what the batch *would* do)."""
-        if self.judge is not None and not dry_run:
+        `dry_run`: then the index and the store are only read (what the batch *would* do). `foreseen`: what the
+        judge needs was embedded beforehand (`foresee`), so the batch is not dry-run again first; a need that
+        was not foreseen is embedded when met."""
+        if self.judge is not None and not dry_run and not foreseen:
             self.foresee(headlines)
         normalized: list[NormalizedHeadline | None] = []
         rejected: dict[int, Decision] = {}

@@ -243,7 +243,8 @@ class Clusterer(Role):
 
         self.store.extra_writes = events_and_ack
         self.engine.set_policy(self.policies.current())  # an admin's change applies from the next batch
-        decisions = self.engine.process(headlines)
+        foreseen = self.ahead is not None and self.ahead.embedded(entry_ids)  # no second dry run
+        decisions = self.engine.process(headlines, foreseen=foreseen)
         self._log_outcomes(decisions, by_id)
 
     def _log_outcomes(self, decisions, by_id) -> None:

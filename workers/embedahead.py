@@ -77,6 +77,13 @@ class EmbedAhead:
             pipe.set(self.keys.embed_claim(mid), DONE, xx=True, ex=CLAIM_SECONDS)
         pipe.execute()
 
+    def embedded(self, entry_ids: list[str]) -> bool:
+        """Whether every one of these entries was embedded ahead (its claim is done)."""
+        if not entry_ids:
+            return False
+        claims = self.client.mget([self.keys.embed_claim(mid) for mid in entry_ids])
+        return all(c is not None and as_text(c) == DONE for c in claims)
+
     def being_embedded(self, after: str) -> bool:
         """Whether another worker is still embedding entries of the next batch (the `batch` entries after
         `after`)."""

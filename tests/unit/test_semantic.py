@@ -56,7 +56,7 @@ def test_a_batch_is_foreseen_and_embedded_in_one_call(words):
             return words.encode(texts)
 
     engine = memory_engine(candidates=words, judge=Counting(), dense=DenseParams(10, 0.0),
-                           judge_params=JudgeParams(bar=0.99))
+                           judge_params=JudgeParams(bar=0.99, min_cheap_cosine=0.0))
     engine.process([Headline(str(i), t) for i, t in enumerate(BOURSE * 2 + ["La Bourse de Paris recule"])])
     assert calls and calls[0] >= 2 and len(calls) == 1  # the open decisions' vectors, embedded together
 
