@@ -6,6 +6,8 @@ import threading
 import redis
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
 from hypothesis import HealthCheck, settings
 
 from headline_dedup import apikeys
@@ -40,4 +42,15 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP, config=CONFIG).exc
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=None,
           derandomize=not os.environ.get("FUZZ_RANDOM"), suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document(case):
-    case.call_and_validate(headers={"Authorization": f"Bearer {KEY}"})
+    # A negative case whose headers were mutated by leaving the key out goes without it: given the key back, the
+    # request is valid, and its 200 read as "invalid data accepted" (seen once in a full run).
+    headers = {"Authorization": f"Bearer {KEY}"}
+    if _headers_mutated(case) and "Authorization" not in (case.headers or {}):
+        headers = {}
+    case.call_and_validate(headers=headers)
+
+
+def _headers_mutated(case) -> bool:
+    meta = case.meta
+    component = meta.components.get(ParameterLocation.HEADER) if meta is not None else None
+    return component is not None and component.mode == GenerationMode.NEGATIVE
