@@ -80,13 +80,15 @@ class Event:
 
 class Client:
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 30.0, retries: int = 4,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, namespace: str | None = None):
         """`retries`: further attempts after a connection failure or a 429/502/503/504 (waiting `Retry-After`,
-        else 0.5 s doubling)."""
+        else 0.5 s doubling); `namespace`: the desk's namespace on an API that serves several (`X-Namespace`)."""
         self.url, self.timeout, self.retries = url.rstrip("/"), timeout, retries
         self.session = session or requests.Session()
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
+        if namespace:
+            self.session.headers["X-Namespace"] = namespace
 
     def __enter__(self) -> "Client":
         return self

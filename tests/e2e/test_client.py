@@ -50,6 +50,15 @@ def test_post_read_correct_and_follow(live):
         assert missing.value.status == 404
 
 
+def test_the_client_names_its_namespace(live):
+    url, key, _ = live
+    with Client(url, key, namespace="default") as api:
+        assert api.post("Le Sénat veut renforcer la protection des haies")[0]["status"] == "queued"
+    with Client(url, key, namespace="sport") as api, pytest.raises(ApiError) as refused:
+        api.headline("1")
+    assert (refused.value.status, refused.value.code) == (404, "unknown_namespace")  # this API serves one
+
+
 def test_a_full_backlog_is_retried_until_the_worker_drains_it(live):
     url, key, worker = live
     with Client(url, key, retries=8) as api:
