@@ -106,7 +106,8 @@ class Engine:
             if i in candidates:
                 candidates[i] = []
         by_meaning, agreement = {}, {}
-        self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
+        if self.judge is not None:
+            self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
         if self.dense is not None and entries:
             skip = frozenset(headlines[i].id for i in twinned)
             near = self.dense.index.query(entries, within=True, skip=skip) if dry_run else \

@@ -15,10 +15,11 @@ vectors (word vectors) are already close to the headline's, at `min_cheap_cosine
 others almost never reach the bar. Measured on the editor-judged dev pairs in time order (README,
 bench/results/quality.md): e5 at 0.94, word overlap at 0.25, word vectors at 0.82: recall 0.487 at
 precision 0.917, with 14% of the headlines embedded (at 0.8: 0.489, 17%; at 0.84: 0.477, 11%; without the
-word-vector test and with word overlap at 0.2: 0.490 at 0.914, 32% embedded). At 0.93 recall rises but the judge starts joining the day's big story's other developments
-(the Iran crash's "other airliners shot down before") and templates with another entity (the sales pages of two
-shops): precision falls to 0.88. A mean over the members at 0.92 finds recall 0.514 at 0.910 on dev, but joins
-the seed feed's French growth headline to the euro zone's (e5 0.929): another story.
+word-vector test and with word overlap at 0.2: 0.490 at 0.914, 32% embedded). At 0.93 recall rises but the
+judge starts joining the day's big story's other developments (the Iran crash's "other airliners shot down
+before") and templates with another entity (the sales pages of two shops): precision falls to 0.88. A mean
+over the members at 0.92 finds recall 0.514 at 0.910 on dev, but joins the seed feed's French growth headline
+to the euro zone's (e5 0.929): another story.
 
 Vectors come from a `VectorSource`, which computes each headline's vector once: the engine tells it the batch's
 texts, and foresees what a batch will need with a dry run whose wants are embedded in one call (`foreseeing`).

@@ -52,7 +52,8 @@ class Clusterer(Role):
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
         self.store = RedisStore(client, self.keys, record_ttl=settings.retention_days * 86400)
         self.engine = redis_engine(client, self.keys, settings, self.store, cluster_id_for=lambda hid: f"c{hid}")
-        self.ahead = EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name) if self.engine.judge else None
+        self.ahead = (EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name)
+                      if self.engine.judge else None)
         self.policies = PolicyStore(client, self.keys, settings)
         super().__init__()
         self._next_expiry = 0.0

@@ -77,18 +77,17 @@ class EmbedAhead:
             pipe.set(self.keys.embed_claim(mid), DONE, xx=True, ex=CLAIM_SECONDS)
         pipe.execute()
 
+    def _claims(self, entry_ids: list[str]) -> list[str | None]:
+        """Who claimed each entry (a worker's name, DONE, or None)."""
+        return [as_text(c) for c in self.client.mget([self.keys.embed_claim(mid) for mid in entry_ids])]
+
     def embedded(self, entry_ids: list[str]) -> bool:
         """Whether every one of these entries was embedded ahead (its claim is done)."""
-        if not entry_ids:
-            return False
-        claims = self.client.mget([self.keys.embed_claim(mid) for mid in entry_ids])
-        return all(c is not None and as_text(c) == DONE for c in claims)
+        return bool(entry_ids) and all(c == DONE for c in self._claims(entry_ids))
 
     def being_embedded(self, after: str) -> bool:
         """Whether another worker is still embedding entries of the next batch (the `batch` entries after
         `after`)."""
         entries = self._waiting(after, self.batch)
-        if not entries:
-            return False
-        claims = self.client.mget([self.keys.embed_claim(mid) for mid, _ in entries])
-        return any(c is not None and as_text(c) not in (DONE, self.name) for c in claims)
+        return bool(entries) and any(c is not None and c not in (DONE, self.name)
+                                     for c in self._claims([mid for mid, _ in entries]))

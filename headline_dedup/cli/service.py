@@ -211,9 +211,9 @@ def cmd_check(args, settings: Settings) -> int:
 def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: str, batch_size: int,
               api_key: str | None = None, time_column: str | None = None, article: bool = False) -> list[dict]:
     """Post a feed, or with `article` article files (`path` may then name several), in batches (progress bar on
-    a terminal); returns the stored headlines in input order (`duplicate_request` on those already there). Rows carry a client id only from the id column (line
-    numbers would make the second file's lines replays of the first's), a publication time from the time
-    column, and an article's body."""
+    a terminal); returns the stored headlines in input order (`duplicate_request` on those already there). Rows
+    carry a client id only from the id column (line numbers would make the second file's lines replays of the
+    first's), a publication time from the time column, and an article's body."""
     from headline_dedup.cli.offline import feed_rows, progress_bar
     from headline_dedup.client import ApiError, Client
 

@@ -73,7 +73,9 @@ class RedisStore:
         self.client, self.keys, self.extra_writes = client, keys, extra_writes
         self.fence: Fence | None = None
         self.record_ttl = int(record_ttl)
-        self._owners: dict[str, str] = {}  # exact key -> the cluster a load found owning it (cleared by commits)
+        # Exact key -> its owner, as the last load found: a commit follows its batch's load. Replaced at each
+        # load, not grown, so that the API's dry runs do not pile them up.
+        self._owners: dict[str, str] = {}
         self._load_assignments = client.register_script(lua.source("load_assignments.lua"))
         self._load_clusters = client.register_script(lua.source("load_clusters.lua"))
         self._commit = client.register_script(lua.source("commit.lua"))
@@ -91,7 +93,7 @@ class RedisStore:
         exact_raw, total, assigned, placed = json.loads(self._load_assignments(
             keys=[k.exact, k.meta, *(k.headline(c) for c in candidates)], args=fields))
         exact = {key: v for key, v in zip(exact_keys, exact_raw or ()) if v}
-        self._owners.update(exact)
+        self._owners = dict(exact)  # a copy: the engine updates the snapshot's map as it decides
         assignment = {c: v for c, v in zip(candidates, assigned or ()) if v}
         wanted = list(dict.fromkeys([*exact.values(), *assignment.values()]))
         clusters, df = json.loads(self._load_clusters(
@@ -121,7 +123,6 @@ class RedisStore:
                "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
         lua.run(self._commit, [k.df, k.meta, k.exact, k.clusters, *self._touched(outcome)],
                 [k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False), self.record_ttl], pipe)
-        self._owners.clear()
 
     def _touched(self, outcome: BatchOutcome) -> list[str]:
         """The headline and cluster keys a commit of `outcome` writes or checks (declared to its script)."""

@@ -21,7 +21,7 @@ def test_a_master_killed_under_posts_fails_over_and_the_service_goes_on(replicat
     keys = Keys(namespace="failover")
     client = service_client(replicated_cluster.url, settings)
     ingestor = Ingestor(client, keys, 86400, 10**6)
-    acknowledged, refused, stop = [], [0], threading.Event()
+    acknowledged, refused, stop, killed = [], [0], threading.Event(), threading.Event()
     recovered_at: list[float] = []
 
     rows = dev_rows(2400)
@@ -39,7 +39,6 @@ def test_a_master_killed_under_posts_fails_over_and_the_service_goes_on(replicat
                 refused[0] += 1
                 time.sleep(0.05)
 
-    killed = threading.Event()
     poster = threading.Thread(target=post, daemon=True)
     poster.start()
     time.sleep(0.5)
@@ -59,9 +58,9 @@ def test_a_master_killed_under_posts_fails_over_and_the_service_goes_on(replicat
     assert replicated_cluster.master_of(keys.ingest).port != master.port  # the replica serves the slot now
 
     with running_workers(client, settings, 1):
-        present = [h for h in statuses(client, settings, acknowledged) if h.get("text")]
-        lost = len(acknowledged) - len(present)
-        kept = [hid for hid, h in zip(acknowledged, statuses(client, settings, acknowledged)) if h.get("text")]
+        records = statuses(client, settings, acknowledged)
+        kept = [hid for hid, h in zip(acknowledged, records) if h.get("text")]
+        lost = len(acknowledged) - len(kept)
         hs = wait_until_decided(client, settings, kept, timeout=120)
     assert all(h["status"] == "clustered" for h in hs)
     print(f"failover in {recovered_at[0] - t0:.1f} s; {before} posts acknowledged before the kill, {after} after, "

@@ -90,7 +90,8 @@ def test_the_api_serves_several_namespaces_on_the_cluster(redis_cluster, cluster
 def test_the_rate_limiter_counts_on_the_cluster(redis_cluster, cluster_client):
     key, entry = apikeys.generate("desk", ["read"])
     settings = Settings(namespace="limited", rate_limit="3/minute", auth_disabled=False)
-    http = create_app(settings, service_client(redis_cluster.url, settings), KeyRing(apikeys.parse(entry))).test_client()
+    app = create_app(settings, service_client(redis_cluster.url, settings), KeyRing(apikeys.parse(entry)))
+    http = app.test_client()
     codes = [http.get("/v1/clusters", headers={"Authorization": f"Bearer {key}"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert cluster_client.keys("LIMITS:*")  # counted in the cluster
