@@ -72,6 +72,7 @@ def _open_page(browser, url, key):
 
 
 def _story(browser, text):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,7 +81,8 @@ def _story(browser, text):
             if text in item.text:
                 return item
         return False
-    return WebDriverWait(browser, WAIT).until(find)
+    # The list is re-rendered as events arrive: an item read mid-render is looked up again.
+    return WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(find)
 
 
 def test_a_posted_headline_appears_live_with_its_accents(desk):
