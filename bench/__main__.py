@@ -36,9 +36,11 @@ def run_service(size: int, out_dir: Path) -> Path:
     md = f"# The service end to end ({size:,} scraped headlines; batch 1 on a tenth of them)\n\n"
     md += ("Bundled redis-server, `headline-dedup api` (gunicorn gthread) and N `headline-dedup worker` processes; "
            "one client posting batches back to back; latency = clustered_at - received_at.\n\n")
-    md += report.table(["workers", "batch", "headlines/s", "p50 ms", "p99 ms", "ratio to offline"], [
+    md += report.table(["workers", "batch", "headlines/s", "p50 ms", "p99 ms", "ratio to offline",
+                        "Redis B per headline (INFO)", "index B per indexed"], [
         [r["workers"], r["batch"], f"{r['per_second']:,.0f}", f"{r['latency_ms_p50']:.0f}",
-         f"{r['latency_ms_p99']:.0f}", f"{r['per_second'] / offline_rate:.2f}"] for r in runs])
+         f"{r['latency_ms_p99']:.0f}", f"{r['per_second'] / offline_rate:.2f}",
+         f"{r['used_memory_per_headline']:,.0f}", f"{r['index_bytes_per_indexed']:,.0f}"] for r in runs])
     md += f"\nOffline `cluster` on the same rows in the same run: {offline_rate:,.0f} headlines/s.\n"
     return report.write("service", {"size": size, "offline_per_second": offline_rate, "runs": runs}, md, out_dir)
 
@@ -128,12 +130,14 @@ def run_memory(size: int, out_dir: Path) -> Path:
     checkpoints = [200, 500] if size < 1000 else [100_000, 600_000]
     snaps = memory.run(data.scrape(max(checkpoints)), checkpoints)
     md = "# Redis memory per headline (ingest and worker code paths, bundled Redis 6.2)\n\n"
-    md += report.table(["headlines", "headlines/s", "indexed (not re-sends)", "index MB", "index bytes per indexed",
-                        "all state MB", "all state bytes per headline"], [
-        [f"{s['headlines']:,}", f"{s['per_second']:,.0f}", f"{s['indexed']:,}", f"{s['index_bytes'] / 2**20:,.1f}",
+    md += report.table(["headlines", "headlines/s", "indexed (not re-sends)", "band table B per indexed",
+                        "index B per indexed (bands + meaning)", "all state MB", "INFO used_memory B per headline",
+                        "key families B per headline"], [
+        [f"{s['headlines']:,}", f"{s['per_second']:,.0f}", f"{s['indexed']:,}", f"{s['band_bytes_per_indexed']:,.0f}",
          f"{s['index_bytes_per_indexed']:,.0f}", f"{s['used_memory_bytes'] / 2**20:,.1f}",
-         f"{s['bytes_per_headline']:,.0f}"] for s in snaps])
-    md += (f"\nThe index is the band hashes (`lsh`), which are the signatures as Redis holds them. By key family at "
+         f"{s['bytes_per_headline']:,.0f}", f"{s['families_bytes_per_headline']:,.0f}"] for s in snaps])
+    md += (f"\nThe index is the band table (`bands`) and the index by meaning (`near`: word rows that workers mirror; "
+           f"`sv`: the semantic judge's vectors, none on the default fast path). By key family at "
            f"{snaps[-1]['headlines']:,} headlines (MEMORY USAGE; families of many keys sampled):\n\n")
     md += report.table(["family", "keys", "MB", "bytes per headline"], memory.families_table(snaps[-1]))
     return report.write("memory", {"snapshots": snaps}, md, out_dir)

@@ -17,6 +17,8 @@ from headline_dedup.storage.ingest import Ingestor
 from headline_dedup.storage.keys import Keys
 from headline_dedup.workers.clusterer import Clusterer
 
+BAND_FAMILIES = ("bands", "lsh")  # the band index (`lsh`: the earlier layout, a hash per time bucket)
+MEANING_FAMILIES = ("near", "sv")  # the index by meaning: word rows mirrored by workers, the judge's vectors
 SAMPLE = 2000  # keys measured per family; the family's total is extrapolated from them
 
 
@@ -80,11 +82,14 @@ def run(rows: Sequence[Row], checkpoints: Sequence[int], batch: int = 1000) -> l
 def _snapshot(client: redis.Redis, keys: Keys, headlines: int, baseline: int) -> dict:
     families = breakdown(client, keys)
     indexed = int(client.hget(keys.meta, "indexed") or 0)
-    lsh = families.get("lsh", {}).get("bytes", 0)
+    bands = sum(families.get(f, {}).get("bytes", 0) for f in BAND_FAMILIES)
+    index = bands + sum(families.get(f, {}).get("bytes", 0) for f in MEANING_FAMILIES)
     used = client.info("memory")["used_memory"] - baseline
     return {"headlines": headlines, "indexed": indexed, "used_memory_bytes": used,
-            "bytes_per_headline": used / headlines, "index_bytes": lsh,
-            "index_bytes_per_indexed": lsh / max(indexed, 1), "families": families}
+            "bytes_per_headline": used / headlines, "band_bytes": bands, "band_bytes_per_indexed": bands / max(indexed, 1),
+            "index_bytes": index, "index_bytes_per_indexed": index / max(indexed, 1),
+            "families_bytes_per_headline": sum(f["bytes"] for f in families.values()) / headlines,
+            "families": families}
 
 
 def families_table(snapshot: dict) -> list[list]:

@@ -55,6 +55,9 @@ class Clusterer(Role):
         self.ahead = (EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name)
                       if self.engine.judge else None)
         self.policies = PolicyStore(client, self.keys, settings)
+        moved = self.engine.index.adopt_wide_buckets()  # an index written by an earlier version
+        if moved:
+            log.info("band index moved to the packed layout", entries=moved, worker=self.name)
         super().__init__()
         self._next_expiry = 0.0
         self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
@@ -120,7 +123,8 @@ class Clusterer(Role):
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
-        clustering lock, so that no batch is writing to them meanwhile), and forget idle consumers."""
+        clustering lock, so that no batch is writing to them meanwhile), sweep part of the band index, and forget
+        idle consumers."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
         cutoff = time.time() - self.settings.retention_days * 86400
         with self._lock() as lock:
@@ -131,6 +135,8 @@ class Clusterer(Role):
                     for cid in stale:
                         self._stage_event(pipe, "cluster.expired", {"cluster_id": cid})
                     pipe.execute()
+            # The band index's fields that no new headline writes: a full pass per time bucket.
+            self.engine.index.sweep(self.settings.expiry_interval_seconds / self.engine.index.bucket_seconds)
         prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
         return stale
 

@@ -4,6 +4,7 @@ script appends each added headline's word-vector rows to the `near` stream (see 
 from __future__ import annotations
 
 import math
+import struct
 import time
 from typing import Sequence
 
@@ -27,7 +28,10 @@ def unpack_words(raw: bytes) -> tuple[int, ...]:
 
 
 SCRIPT = lua.source("insert_and_query.lua")
+BAND_KEY_BYTES = 4  # of each 8-byte band key: the table's entries are (key, id, bucket), 12 bytes
 BUCKETS_PER_WINDOW = 3
+SWEEP_CHUNK = 1000  # fields a sweep's script call visits (its CHUNK)
+MIN_LEVEL, MAX_LEVEL = 10, 23  # the table's levels (as its script has them)
 
 
 def recorded(client: redis.Redis, keys: Keys, field: str, value: str) -> str:
@@ -44,6 +48,7 @@ class RedisIndex:
         self.window_seconds = window_seconds
         self._script = client.register_script(SCRIPT)
         self.appended: tuple[str, str] | None = None  # the near stream ids the last insert appended (first, last)
+        self._geometry = ""  # the band table's `level:split` as the last call left it
         self.check_fingerprint()
 
     def check_fingerprint(self) -> None:
@@ -53,44 +58,97 @@ class RedisIndex:
             raise IndexMismatch(message=f"index {self.keys.tag} was built with {stored}, this process uses "
                                         f"{fingerprint}: use another namespace or rebuild")
 
-    def _bucket_keys(self, entries: Sequence[IndexEntry]) -> list[str]:
-        """The current bucket first, then the older ones still in the window."""
-        now = max(e.timestamp for e in entries) or time.time()
-        current = math.floor(now / self.bucket_seconds)
-        return [self.keys.lsh(current - i) for i in range(BUCKETS_PER_WINDOW + 1)]
+    def _buckets(self, entries: Sequence[IndexEntry]) -> int:
+        """The current time bucket: that of the batch's latest headline."""
+        return math.floor((max(e.timestamp for e in entries) or time.time()) / self.bucket_seconds)
 
     def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        if not entries:
-            return []
-        bucket_keys = self._bucket_keys(entries)
-        bands = [self.signer.band_keys(e.signature) for e in entries]
-        pipe = self.client.pipeline(transaction=False)
-        for fields in bands:
-            for key in bucket_keys:
-                pipe.hmget(key, fields)
-        replies = iter(pipe.execute())
-        out = []
-        for e in entries:
-            found: dict[str, None] = {}
-            for _ in bucket_keys:
-                for ids in next(replies):
-                    for other in (ids or b"").decode().split(","):
-                        if other and other != e.headline_id:
-                            found[other] = None
-            out.append(list(found))
-        return out
+        """The ids sharing a band with each entry, as `insert_and_query` would find them, adding nothing."""
+        return self._run("query", entries)[:-1]
 
     def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+        *found, appended = self._run("insert", entries)
+        self.appended = tuple(appended) or None
+        return found
+
+    def sweep(self, share: float, now: float | None = None) -> tuple[int, int]:
+        """Drop the expired entries of `share` of the band table's fields (at least one script call's worth),
+        from where the last sweep stopped: (entries dropped, fields visited). Entries also go when their field is
+        written, but a field no new headline writes keeps its own until a sweep passes."""
+        level, split = map(int, (as_text(x) or 0 for x in self.client.hmget(self.keys.bands, "#L", "#p")))
+        fields = (1 << (level or MIN_LEVEL)) + split
+        todo = min(fields, max(SWEEP_CHUNK, math.ceil(share * fields)))
+        current = math.floor((now or time.time()) / self.bucket_seconds)
+        dropped = visited = 0
+        while visited < todo:
+            d, v = self._script(keys=[self.keys.bands], args=["sweep", min(SWEEP_CHUNK, todo - visited), current,
+                                                              BUCKETS_PER_WINDOW])
+            dropped, visited = dropped + int(d), visited + int(v)
+            if not int(v):
+                break
+        return dropped, visited
+
+    def adopt_wide_buckets(self, now: float | None = None) -> int:
+        """Move the window's buckets of the earlier layout (a hash per time bucket, a field per band key, its
+        value the ids joined by commas) into the table, and delete them; returns the entries moved. A bucket
+        is renamed first, so two processes starting at once do not both move it."""
+        current = math.floor((now or time.time()) / self.bucket_seconds)
+        keep = int(self.window_seconds + 2 * self.bucket_seconds)
+        moved = 0
+        for bucket in range(current - BUCKETS_PER_WINDOW, current + 1):
+            old, adopting = self.keys.lsh(bucket), self.keys.lsh(bucket) + ":adopting"
+            try:
+                self.client.rename(old, adopting)
+            except redis.ResponseError:  # no such key: nothing to move, or another process is moving it
+                continue
+            stamp = struct.pack("<H", bucket % 65536)
+            page: list[bytes] = []
+            for band, ids in self.client.hscan_iter(adopting, count=1000):
+                page += [band[:BAND_KEY_BYTES] + struct.pack("<Q", int(i))[:6] + stamp
+                         for i in as_text(ids).split(",") if i.isdigit()]
+                if len(page) >= 5000:
+                    moved += int(self._script(keys=[self.keys.bands], args=["adopt", keep, b"".join(page)]))
+                    page = []
+            if page:
+                moved += int(self._script(keys=[self.keys.bands], args=["adopt", keep, b"".join(page)]))
+            self.client.delete(adopting)
+        return moved
+
+    def _run(self, mode: str, entries: Sequence[IndexEntry]) -> list[list[str]]:
         if not entries:
-            return []
-        bucket_keys = self._bucket_keys(entries)
-        bands = self.signer.band_keys(entries[0].signature)
+            return [[]]
         keep = self.window_seconds + 2 * self.bucket_seconds
         near_minid = f"{int((time.time() - keep) * 1000)}-0" if any(e.words for e in entries) else "0"
-        args: list = [int(keep), len(bands), len(bands[0]), len(entries), near_minid]
-        for e in entries:  # band fields have a fixed length: one argument per entry, split by the script
-            args += [e.headline_id, b"".join(self.signer.band_keys(e.signature)), pack_words(e.words),
+        band_keys, field_names = self._band_fields(entries)
+        args: list = [mode, int(keep), self.signer.params.bands[0], len(entries), near_minid, self._buckets(entries),
+                      BUCKETS_PER_WINDOW, self._geometry]
+        for e, band, named in zip(entries, band_keys, field_names):  # an entry's bands: one argument, split there
+            args += [_decimal(e.headline_id, mode == "query"), band, named, pack_words(e.words),
                      repr(float(e.timestamp))]
-        *result, appended = self._script(keys=[*bucket_keys, self.keys.meta, self.keys.near], args=args)
-        self.appended = tuple(as_text(appended).split()) or None
-        return [[x for x in as_text(found).split(",") if x] for found in result]
+        *result, appended, self._geometry = self._script(keys=[self.keys.bands, self.keys.meta, self.keys.near],
+                                                         args=args)
+        self._geometry = as_text(self._geometry)
+        return [[x for x in as_text(found).split(",") if x] for found in result] + [as_text(appended).split()]
+
+    def _band_fields(self, entries: Sequence[IndexEntry]) -> tuple[list[bytes], list[bytes]]:
+        """Per entry, its 4-byte band keys and the 3-byte names of the fields that hold them, from the table's
+        level and split as the last call left them (the script names them itself if they changed since)."""
+        joined = b"".join(b"".join(self.signer.band_keys(e.signature)) for e in entries)
+        keys = np.frombuffer(joined, dtype="<u4").reshape(len(entries), -1, 2)[:, :, 0].astype("<u4")
+        names: list[bytes] = [b""] * len(entries)
+        level, split = map(int, self._geometry.split(":")) if self._geometry else (0, 0)
+        if MIN_LEVEL <= level <= MAX_LEVEL:
+            field = keys % (1 << level)
+            field = np.where(field < split, keys % (2 << level), field).astype("<u4")
+            names = [row.tobytes() for row in field.view(np.uint8).reshape(len(entries), -1, 4)[:, :, :3]]
+        return [row.tobytes() for row in keys], names
+
+
+def _decimal(headline_id: str, querying: bool) -> str:
+    """The index packs ids as 6-byte integers: the service's ids are decimal (its `seq`). A query for a headline
+    that is not stored (`/v1/match`) goes as 0, which no headline is."""
+    if querying and not (headline_id.isdigit() and len(headline_id) <= 14):
+        return "0"
+    if not headline_id.isdigit() or len(headline_id) > 14:
+        raise ValueError(f"the Redis index holds decimal headline ids below 10^14, not {headline_id!r}")
+    return headline_id

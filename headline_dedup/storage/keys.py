@@ -15,12 +15,16 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
 | {t}:corrections          | stream | editors' merges, splits and moves (who, when, what)            |
 | {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
-| {t}:lsh:<bucket>         | hash   | band -> ids of headlines indexed in that time bucket, expires  |
+| {t}:bands                | hash   | the band index: a linear-hashing table of packed entries (band |
+|                          |        | key, id, time bucket), pruned to the window (insert_and_query) |
+| {t}:lsh:<bucket>         | hash   | the earlier band index (band -> ids): a worker moves it to     |
+|                          |        | `bands` at start (`:adopting` while it does), then deletes it  |
 | {t}:near                 | stream | indexed headlines' word-vector rows (id, time, rows), trimmed  |
 |                          |        | to the window: workers mirror it to search by meaning          |
 | {t}:sv:<encoder>:<id>    | string | a headline's vector for the semantic judge (float16), expires  |
 | {t}:ahead:<entry>        | string | an ingest entry claimed by a worker to embed ahead, expires    |
-| {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own) |
+| {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own: |
+|                          |        | they go with it)                                               |
 | {t}:df                   | hash   | token -> number of headlines containing it                     |
 | {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys,    |
 |                          |        | clusters an editor set apart; once merged away: `merged_into`  |
@@ -76,6 +80,8 @@ class Keys:
 
     def headline(self, headline_id: str) -> str:
         return self._k("h", headline_id)
+
+    bands = property(lambda self: self._k("bands"))
 
     def lsh(self, bucket: int) -> str:
         return self._k("lsh", str(bucket))

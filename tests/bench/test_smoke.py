@@ -36,7 +36,8 @@ def test_scaling_memory_and_rivals_benchmarks_smoke(tmp_path):
     assert (tmp_path / "scaling.png").read_bytes()[:4] == b"\x89PNG"
     memory = json.loads((tmp_path / "memory.json").read_text())
     assert [s["headlines"] for s in memory["snapshots"]] == [200, 500]
-    assert all(0 < s["indexed"] <= s["headlines"] and s["families"]["lsh"]["bytes"] > 0 for s in memory["snapshots"])
+    assert all(0 < s["indexed"] <= s["headlines"] and s["families"]["bands"]["bytes"] > 0
+               and s["band_bytes_per_indexed"] < 1500 for s in memory["snapshots"])
     methods = {m["name"]: m for m in json.loads((tmp_path / "rivals.json").read_text())["methods"]}
     assert methods["headline-dedup cluster (ours)"]["pair_f1"] > 0.3
     assert methods["datasketch MinHashLSH, Redis storage"]["per_second"] > 0
