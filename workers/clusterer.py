@@ -123,8 +123,8 @@ class Clusterer(Role):
 
     def expire_clusters(self) -> list[str]:
         """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
-        clustering lock, so that no batch is writing to them meanwhile), sweep part of the band index, and forget
-        idle consumers."""
+        clustering lock, so that no batch is writing to them meanwhile), sweep part of the band index, trim the
+        events and dead letters to retention, and forget idle consumers."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
         cutoff = time.time() - self.settings.retention_days * 86400
         with self._lock() as lock:
@@ -137,6 +137,11 @@ class Clusterer(Role):
                     pipe.execute()
             # The band index's fields that no new headline writes: a full pass per time bucket.
             self.engine.index.sweep(self.settings.expiry_interval_seconds / self.engine.index.bucket_seconds)
+        # Events and dead letters older than retention are of nothing they describe any more (their length cap
+        # alone let a busy namespace keep a million events).
+        horizon = f"{int(cutoff * 1000)}-0"
+        for stream in (self.keys.events, self.keys.dead):
+            self.client.xtrim(stream, minid=horizon, approximate=False)
         prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
         return stale
 

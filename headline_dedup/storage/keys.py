@@ -4,7 +4,7 @@ transactions run on the node serving that slot, and namespaces spread over the m
 
 | key                      | type   | what                                                           |
 |--------------------------|--------|----------------------------------------------------------------|
-| {t}:meta                 | hash   | index fingerprint, headlines counted (`total`), indexed,       |
+| {t}:meta                 | hash   | index fingerprint, headlines retained (`total`), indexed,      |
 |                          |        | vectors' encoder, `policy` set at run time, `corrections` seq, |
 |                          |        | headlines stored (`received`)                                  |
 | {t}:seq                  | string | last headline id reserved (ids increase; a refused batch's     |
@@ -25,7 +25,8 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:ahead:<entry>        | string | an ingest entry claimed by a worker to embed ahead, expires    |
 | {t}:exact                | hash   | normalised-text hash -> cluster id (the cluster lists its own: |
 |                          |        | they go with it)                                               |
-| {t}:df                   | hash   | token -> number of headlines containing it                     |
+| {t}:df                   | hash   | token -> number of retained headlines containing it (a         |
+|                          |        | cluster's expiry takes its members' counts back)               |
 | {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys,    |
 |                          |        | clusters an editor set apart; once merged away: `merged_into`  |
 | {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |

@@ -147,8 +147,9 @@ class RedisStore:
                                                                num=limit)]
 
     def stage_expiry(self, pipe, cluster_ids: Sequence[str]) -> None:
-        """Queue the removal of clusters past retention with their exact-duplicate keys (their headlines expire
-        on their own TTL)."""
+        """Queue the removal of clusters past retention with their exact-duplicate keys and their headlines' share
+        of the document frequencies and headline count (their headlines expire on their own TTL)."""
         if cluster_ids:
             k = self.keys
-            lua.run(self._expire, [k.exact, k.clusters, *cluster_keys(k, cluster_ids)], list(cluster_ids), pipe)
+            lua.run(self._expire, [k.exact, k.clusters, k.df, k.meta, *cluster_keys(k, cluster_ids)],
+                    list(cluster_ids), pipe)

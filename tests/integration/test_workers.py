@@ -167,8 +167,11 @@ def test_clusters_past_retention_expire_with_an_event(redis_client):
             time.sleep(0.1)
     assert redis_client.zcard(keys.clusters) == 0
     assert redis_client.hlen(keys.exact) == 0  # nothing of an expired cluster is left behind
+    assert redis_client.hlen(keys.df) == 0  # nor its headlines' document frequencies and count
+    assert int(redis_client.hget(keys.meta, "total")) == 0
     assert not any(redis_client.exists(keys.cluster(c), keys.cluster_tokens(c), keys.cluster_members(c))
                    for c in clusters)
-    expired = [json.loads(f[b"data"])["cluster_id"] for _, f in redis_client.xrange(keys.events)
-               if f[b"type"] == b"cluster.expired"]
+    events = redis_client.xrange(keys.events)
+    expired = [json.loads(f[b"data"])["cluster_id"] for _, f in events if f[b"type"] == b"cluster.expired"]
     assert sorted(expired) == sorted(clusters)
+    assert len(events) < len(hs) + len(expired)  # the events of the expired headlines went with them

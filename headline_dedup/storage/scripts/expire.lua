@@ -1,13 +1,23 @@
--- Remove clusters past retention: their hashes, their profile and members, their exact-duplicate keys.
--- KEYS: exact, clusters, then per cluster its hash, token counts and members. ARGV: the cluster ids.
+-- Remove clusters past retention: their hashes, their profile and members, their exact-duplicate keys, and
+-- what their headlines added to the document frequencies and the headline count (a cluster's token counts are
+-- its members' tokens, counted as the frequencies count them), so those cover the retained headlines only.
+-- KEYS: exact, clusters, df, meta, then per cluster its hash, token counts and members. ARGV: the cluster ids.
 for i = 1, #ARGV do
-  local cid, base = ARGV[i], 2 + 3 * (i - 1)
+  local cid, base = ARGV[i], 4 + 3 * (i - 1)
   local listed = redis.call('HGET', KEYS[base + 1], 'exact')
   if listed then
     for f in string.gmatch(listed, '%S+') do
       if redis.call('HGET', KEYS[1], f) == cid then redis.call('HDEL', KEYS[1], f) end
     end
   end
+  local counts = redis.call('HGETALL', KEYS[base + 2])
+  for j = 1, #counts, 2 do
+    if redis.call('HINCRBY', KEYS[3], counts[j], -tonumber(counts[j + 1])) <= 0 then
+      redis.call('HDEL', KEYS[3], counts[j])
+    end
+  end
+  local size = tonumber(redis.call('HGET', KEYS[base + 1], 'size') or 0)
+  if size > 0 and redis.call('HINCRBY', KEYS[4], 'total', -size) < 0 then redis.call('HSET', KEYS[4], 'total', 0) end
   redis.call('DEL', KEYS[base + 1], KEYS[base + 2], KEYS[base + 3])
   redis.call('ZREM', KEYS[2], cid)
 end
