@@ -17,6 +17,7 @@ from typing import NamedTuple, Sequence
 import redis
 import requests
 
+from bench import memory
 from bench.data import Row
 from headline_dedup import apikeys
 from headline_dedup.storage.embedded import EmbeddedRedis
@@ -90,6 +91,7 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
     `make_stack(workers)`."""
     with make_stack(workers) as (url, client, auth, _):
         keys = Keys()
+        baseline = client.info("memory")["used_memory"]
         ids: list[str] = []
         start = time.perf_counter()
         with requests.Session() as session:
@@ -108,7 +110,12 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
             pipe.hmget(keys.headline(hid), ["received_at", "clustered_at", "status"])
         lat = sorted((float(c) - float(r)) * 1000 for r, c, s in pipe.execute() if c)
         info = client.info("memory")
+        families = memory.breakdown(client, keys)
+        indexed = max(1, int(client.hget(keys.meta, "indexed") or 0))
+    index = sum(families.get(f, {}).get("bytes", 0) for f in (*memory.BAND_FAMILIES, *memory.MEANING_FAMILIES))
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return {"workers": workers, "batch": batch, "headlines": len(rows), "seconds": elapsed,
             "post_seconds": posted, "per_second": len(rows) / elapsed, "clustered": len(lat),
-            "latency_ms_p50": q[49], "latency_ms_p99": q[98], "redis_used_memory": info["used_memory"]}
+            "latency_ms_p50": q[49], "latency_ms_p99": q[98], "redis_used_memory": info["used_memory"],
+            "used_memory_per_headline": (info["used_memory"] - baseline) / len(rows),
+            "index_bytes_per_indexed": index / indexed, "families": families}

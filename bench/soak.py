@@ -14,6 +14,7 @@ from bench import data, report
 from bench.service import stack
 from headline_dedup.sse import parse
 from headline_dedup.settings import Settings
+from headline_dedup.storage.keys import Keys
 
 
 def rss_mb(pid: int) -> float:
@@ -23,11 +24,22 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def families(client, keys: Keys) -> dict:
+    """The sizes of the key families that once grew without bound: entries and MB (MEMORY USAGE, sampled)."""
+    def mb(key):
+        return (client.memory_usage(key) or 0) / 2**20
+    return {"clusters": client.zcard(keys.clusters), "df_fields": client.hlen(keys.df),
+            "exact_fields": client.hlen(keys.exact), "band_entries": int(client.hget(keys.bands, "#n") or 0),
+            "bands_mb": mb(keys.bands), "df_mb": mb(keys.df), "exact_mb": mb(keys.exact),
+            "near_entries": client.xlen(keys.near)}
+
+
 def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters: int = 4) -> dict:
     rows = data.scrape(int(minutes * 60 * rate) + batch)
     errors: list[str] = []
     received = [0] * subscribers
     samples: list[dict] = []
+    keys = Keys()
     with stack(workers=2) as st:
         stop = threading.Event()
 
@@ -69,9 +81,10 @@ def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters
         def sample():
             info = st.client.info("memory")
             samples.append({"t": round(time.perf_counter() - start), "posted": sum(posted),
-                            "backlog": st.client.xlen("{hd:default}:ingest"),
+                            "backlog": st.client.xlen(keys.ingest),
                             "redis_used_mb": info["used_memory"] / 2**20,
-                            **{f"rss_{k}_mb": rss_mb(p) for k, p in st.pids.items()}})
+                            **{f"rss_{k}_mb": rss_mb(p) for k, p in st.pids.items()},
+                            **families(st.client, keys)})
 
         threads = [threading.Thread(target=subscriber, args=(i,), daemon=True) for i in range(subscribers)]
         threads += [threading.Thread(target=poster, args=(p,), daemon=True) for p in range(posters)]
@@ -115,6 +128,7 @@ def main() -> None:
     r = run(args.minutes, args.rate, args.subscribers, posters=args.posters)
     settings = Settings()  # what the service processes read from the same environment
     keys = [k for k in r["samples"][0] if k.startswith(("rss_", "redis_"))]
+    counted = [k for k in r["samples"][0] if k not in ("t", "posted", "backlog", *keys)]
     png = plot(r["samples"], args.out / "soak.png")
     peaks = ", ".join(f"{k.removeprefix('rss_').removesuffix('_mb')} {max(s[k] for s in r['samples']):.0f} MB"
                       for k in keys if k.startswith("rss_"))
@@ -124,10 +138,14 @@ def main() -> None:
           f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n"
           f"Peak RSS: {peaks}. Redis used memory {r['samples'][0]['redis_used_mb']:.0f} MB at the start, "
           f"{r['samples'][-1]['redis_used_mb']:.0f} MB at the end (headlines and clusters are kept "
-          f"{settings.retention_days:g} days, the candidate index {settings.window_hours:g} h).\n\n"
+          f"{settings.retention_days:g} days, the candidate index {settings.window_hours:g} h, expiry every "
+          f"{settings.expiry_interval_seconds:g} s).\n\n"
           f"![memory over time]({png.name})\n\n")
     md += report.table(["t (s)", "posted", "backlog", *keys], [
         [s["t"], f"{s['posted']:,}", s["backlog"], *(f"{s[k]:.0f}" for k in keys)] for s in r["samples"]])
+    md += "\nThe key families that once grew without bound (entries; MB by MEMORY USAGE, sampled):\n\n"
+    md += report.table(["t (s)", *counted], [
+        [s["t"], *(f"{s[k]:,.1f}" if k.endswith("_mb") else f"{s[k]:,}" for k in counted)] for s in r["samples"]])
     print(report.write("soak", r, md, args.out).read_text())
 
 
