@@ -1,6 +1,7 @@
-"""The shared candidate index in Redis: atomic insert-and-query in one round trip per batch, a sliding window
-of time buckets that expire, and the signature parameters stored beside it (a mismatch is refused). The same
-script appends each added headline's word-vector rows to the `near` stream (see `storage.dense`)."""
+"""The shared candidate index in Redis: atomic insert-and-query in one round trip per batch over the band table
+(one packed hash per namespace, see its script), a sliding window of time buckets that each entry carries, and
+the signature parameters stored beside it (a mismatch is refused). The same script appends each added headline's
+word-vector rows to the `near` stream (see `storage.dense`)."""
 from __future__ import annotations
 
 import math
@@ -147,8 +148,9 @@ class RedisIndex:
 def _decimal(headline_id: str, querying: bool) -> str:
     """The index packs ids as 6-byte integers: the service's ids are decimal (its `seq`). A query for a headline
     that is not stored (`/v1/match`) goes as 0, which no headline is."""
-    if querying and not (headline_id.isdigit() and len(headline_id) <= 14):
+    decimal = headline_id.isascii() and headline_id.isdigit() and len(headline_id) <= 14
+    if querying and not decimal:
         return "0"
-    if not headline_id.isdigit() or len(headline_id) > 14:
+    if not decimal:
         raise ValueError(f"the Redis index holds decimal headline ids below 10^14, not {headline_id!r}")
     return headline_id
