@@ -12,7 +12,9 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:idem:<key>           | string | [API key +] client id (or source+text hash) -> id, expires     |
 | {t}:ingest               | stream | headlines waiting for a worker (group `clusterers`)            |
 | {t}:dead                 | stream | messages that failed `max_deliveries` times, with the error    |
-| {t}:events               | stream | cluster events (SSE ids are its entry ids)                     |
+|                          |        | (trimmed to retention, and to a length)                        |
+| {t}:events               | stream | cluster events (SSE ids are its entry ids), trimmed to         |
+|                          |        | retention and to a length                                      |
 | {t}:corrections          | stream | editors' merges, splits and moves (who, when, what)            |
 | {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
 | {t}:bands                | hash   | the band index: a linear-hashing table of packed entries (band |
