@@ -353,8 +353,7 @@ class WebhookIn(BaseModel):
                              r"|[1-9][0-9]{0,3}|0))?(/\S*)?$",
                      description="http(s) URL with a host name or IPv4 address (no IPv6 literal); "
                                  "loopback and private addresses are refused unless allowed")
-    types: list[Literal["cluster.created", "cluster.updated", "cluster.representative_changed",
-                        "cluster.expired", "headline.rejected"]] = Field(
+    types: list[Literal[tuple(EVENT_MODELS)]] = Field(  # editors' corrections and policy changes too
         default_factory=list, description="event types to deliver (empty: all)")
 
 

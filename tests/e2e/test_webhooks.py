@@ -150,3 +150,17 @@ def test_a_retry_taken_by_a_dispatcher_that_dies_is_retaken_after_its_lease(redi
     assert [s for _, _, s in rx.calls] == [500, 200] and client.zcard(retries) == 0
     log = WebhookStore(client, Keys()).deliveries(hook["id"])
     assert [(d["attempt"], d["ok"]) for d in log] == [(2, True), (1, False)]
+
+
+def test_a_webhook_may_subscribe_to_editors_corrections_alone(stack):
+    http, client = stack
+    rx = Receiver()
+    r = http.post("/v1/webhooks", json={"url": rx.url, "types": ["cluster.merged", "headline.moved"]})
+    assert r.status_code == 201, r.get_json()
+    client.xadd(Keys().events, {"type": "cluster.created", "data": '{"cluster_id": "c1", "size": 1}'})
+    client.xadd(Keys().events, {"type": "cluster.merged", "data": '{"cluster_id": "c1", "merged": "c2"}'})
+    _wait(lambda: len(rx.calls) >= 1)
+    time.sleep(0.5)  # nothing more may come
+    rx.close()
+    assert [json.loads(body)["type"] for _, body, _ in rx.calls] == ["cluster.merged"]
+    assert http.post("/v1/webhooks", json={"url": rx.url, "types": ["cluster.renamed"]}).status_code == 422
