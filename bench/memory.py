@@ -48,6 +48,11 @@ def breakdown(client: redis.Redis, keys: Keys) -> dict[str, dict]:
     return out
 
 
+def family_bytes(families: dict[str, dict], names: Sequence[str]) -> int:
+    """The bytes of these families in a `breakdown` (0 for one not there)."""
+    return sum(families.get(f, {}).get("bytes", 0) for f in names)
+
+
 def run(rows: Sequence[Row], checkpoints: Sequence[int], batch: int = 1000) -> list[dict]:
     """Ingest `rows` as the API does and cluster them as a worker does; at each checkpoint, the memory."""
     results = []
@@ -82,8 +87,8 @@ def run(rows: Sequence[Row], checkpoints: Sequence[int], batch: int = 1000) -> l
 def _snapshot(client: redis.Redis, keys: Keys, headlines: int, baseline: int) -> dict:
     families = breakdown(client, keys)
     indexed = int(client.hget(keys.meta, "indexed") or 0)
-    bands = sum(families.get(f, {}).get("bytes", 0) for f in BAND_FAMILIES)
-    index = bands + sum(families.get(f, {}).get("bytes", 0) for f in MEANING_FAMILIES)
+    bands = family_bytes(families, BAND_FAMILIES)
+    index = bands + family_bytes(families, MEANING_FAMILIES)
     used = client.info("memory")["used_memory"] - baseline
     return {"headlines": headlines, "indexed": indexed, "used_memory_bytes": used,
             "bytes_per_headline": used / headlines, "band_bytes": bands, "band_bytes_per_indexed": bands / max(indexed, 1),

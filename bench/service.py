@@ -112,7 +112,7 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
         info = client.info("memory")
         families = memory.breakdown(client, keys)
         indexed = max(1, int(client.hget(keys.meta, "indexed") or 0))
-    index = sum(families.get(f, {}).get("bytes", 0) for f in (*memory.BAND_FAMILIES, *memory.MEANING_FAMILIES))
+    index = memory.family_bytes(families, (*memory.BAND_FAMILIES, *memory.MEANING_FAMILIES))
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return {"workers": workers, "batch": batch, "headlines": len(rows), "seconds": elapsed,
             "post_seconds": posted, "per_second": len(rows) / elapsed, "clustered": len(lat),

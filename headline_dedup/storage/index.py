@@ -59,9 +59,14 @@ class RedisIndex:
             raise IndexMismatch(message=f"index {self.keys.tag} was built with {stored}, this process uses "
                                         f"{fingerprint}: use another namespace or rebuild")
 
-    def _buckets(self, entries: Sequence[IndexEntry]) -> int:
-        """The current time bucket: that of the batch's latest headline."""
-        return math.floor((max(e.timestamp for e in entries) or time.time()) / self.bucket_seconds)
+    def _bucket(self, at: float | None) -> int:
+        """The time bucket of `at` (epoch seconds; None or 0: now)."""
+        return math.floor((at or time.time()) / self.bucket_seconds)
+
+    @property
+    def _keep(self) -> float:
+        """How long the table lives without writes: the window and two buckets."""
+        return self.window_seconds + 2 * self.bucket_seconds
 
     def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         """The ids sharing a band with each entry, as `insert_and_query` would find them, adding nothing."""
@@ -79,7 +84,7 @@ class RedisIndex:
         level, split = map(int, (as_text(x) or 0 for x in self.client.hmget(self.keys.bands, "#L", "#p")))
         fields = (1 << (level or MIN_LEVEL)) + split
         todo = min(fields, max(SWEEP_CHUNK, math.ceil(share * fields)))
-        current = math.floor((now or time.time()) / self.bucket_seconds)
+        current = self._bucket(now)
         dropped = visited = 0
         while visited < todo:
             d, v = self._script(keys=[self.keys.bands], args=["sweep", min(SWEEP_CHUNK, todo - visited), current,
@@ -93,8 +98,7 @@ class RedisIndex:
         """Move the window's buckets of the earlier layout (a hash per time bucket, a field per band key, its
         value the ids joined by commas) into the table, and delete them; returns the entries moved. A bucket
         is renamed first, so two processes starting at once do not both move it."""
-        current = math.floor((now or time.time()) / self.bucket_seconds)
-        keep = int(self.window_seconds + 2 * self.bucket_seconds)
+        current, keep = self._bucket(now), int(self._keep)
         moved = 0
         for bucket in range(current - BUCKETS_PER_WINDOW, current + 1):
             old, adopting = self.keys.lsh(bucket), self.keys.lsh(bucket) + ":adopting"
@@ -118,10 +122,10 @@ class RedisIndex:
     def _run(self, mode: str, entries: Sequence[IndexEntry]) -> list[list[str]]:
         if not entries:
             return [[]]
-        keep = self.window_seconds + 2 * self.bucket_seconds
-        near_minid = f"{int((time.time() - keep) * 1000)}-0" if any(e.words for e in entries) else "0"
+        near_minid = f"{int((time.time() - self._keep) * 1000)}-0" if any(e.words for e in entries) else "0"
         band_keys, field_names = self._band_fields(entries)
-        args: list = [mode, int(keep), self.signer.params.bands[0], len(entries), near_minid, self._buckets(entries),
+        args: list = [mode, int(self._keep), self.signer.params.bands[0], len(entries), near_minid,
+                      self._bucket(max(e.timestamp for e in entries)),
                       BUCKETS_PER_WINDOW, self._geometry]
         for e, band, named in zip(entries, band_keys, field_names):  # an entry's bands: one argument, split there
             args += [_decimal(e.headline_id, mode == "query"), band, named, pack_words(e.words),

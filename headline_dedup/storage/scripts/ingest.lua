@@ -1,7 +1,8 @@
 -- Idempotent, atomic ingest of a batch. KEYS: ingest stream, seq, meta (its `received` counts the headlines
 -- stored: ids increase but may skip), then one idempotency key per item, then the records of the headlines those
 -- keys held when the caller read them, then the records of the ids it reserved (INCRBY seq) for the new ones:
--- Redis Cluster wants each key a script uses declared, and a new headline's id is its record's key. A refused batch gives its reserved ids back when no one reserved after it.
+-- Redis Cluster wants each key a script uses declared, and a new headline's id is its record's key. A refused
+-- batch gives its reserved ids back when no one reserved after it.
 -- ARGV: ttl, item count, now, request id, max backlog, headline key prefix, then one JSON object per item, then
 -- per item the id its key held when read ('' for none), then the reserved ids.
 -- Returns {headline id, 1 if new} per item.

@@ -4,7 +4,7 @@
 -- keys. One field per band key cost 80 B of hash bookkeeping per band; a shared field costs a tenth of that per
 -- entry, and a headline reads one HMGET and writes one HSET. The table grows one field split at a time (`#L`
 -- level, `#p` next field to split, `#n` entries): no write rehashes it. An entry counts while its bucket is in the
--- window; expired entries go when their field is next written or split, or when a sweep passes (`#s` its cursor).
+-- window; expired entries go when their field is next written, or when a sweep passes (`#s` its cursor).
 --
 -- mode 'insert' or 'query': for each entry in order, collect the ids that share a band within the window, then
 -- (insert) add the entry, unless a headline with the very same signature was added in the current bucket (it
