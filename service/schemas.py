@@ -237,6 +237,13 @@ class ClusterExpired(BaseModel):
     cluster_id: str
 
 
+class ClusterMembersExpired(BaseModel):
+    cluster_id: str
+    size: int = Field(description="the cluster's size after they left")
+    members: list[str] = Field(description="the ids of the headlines that left: their records expire (retention), "
+                                           "while the cluster lives on")
+
+
 class HeadlineRejected(BaseModel):
     headline: EventHeadline
 
@@ -283,7 +290,7 @@ class PolicyChanged(BaseModel):
 
 EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
                 "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
-                "headline.rejected": HeadlineRejected, "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit,
+                "cluster.members_expired": ClusterMembersExpired, "headline.rejected": HeadlineRejected, "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit,
                 "headline.moved": HeadlineMoved, "policy.changed": PolicyChanged}
 
 

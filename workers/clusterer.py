@@ -29,8 +29,9 @@ from headline_dedup.storage.deadletters import stage_dead_letter
 from headline_dedup.storage.events import stage_event
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
 from headline_dedup.storage.policy import PolicyStore
-from headline_dedup.storage.store import Fence, RedisStore, as_text, fenced_pipeline
+from headline_dedup.storage.store import Fence, RedisStore, as_text
 from headline_dedup.workers.embedahead import EmbedAhead, headline_of
+from headline_dedup.workers.expiry import Expiry
 from headline_dedup.workers.roles import Role, is_transient
 
 log = get_logger("headline_dedup.worker")
@@ -55,9 +56,13 @@ class Clusterer(Role):
         self.ahead = (EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name)
                       if self.engine.judge else None)
         self.policies = PolicyStore(client, self.keys, settings)
+        self.expiry = Expiry(client, self.keys, settings, self.store, self.engine.index)
         moved = self.engine.index.adopt_wide_buckets()  # an index written by an earlier version
         if moved:
             log.info("band index moved to the packed layout", entries=moved, worker=self.name)
+        listed = self.expiry.adopt()
+        if listed:
+            log.info("clusters listed for their members' retention", clusters=listed, worker=self.name)
         super().__init__()
         self._next_expiry = 0.0
         self._held: list = []  # a batch claimed but not yet committed (a Redis fault interrupted it)
@@ -122,28 +127,14 @@ class Clusterer(Role):
                 self._unreleased = token
 
     def expire_clusters(self) -> list[str]:
-        """Remove clusters not updated for `retention_days`, with a `cluster.expired` event each (under the
-        clustering lock, so that no batch is writing to them meanwhile), sweep part of the band index, trim the
-        events and dead letters to retention, and forget idle consumers."""
+        """Remove clusters past retention (`cluster.expired`) and members whose records expire from the clusters
+        that live on (`cluster.members_expired`), see `Expiry`; forget idle consumers. Returns the clusters
+        that expired."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
-        cutoff = time.time() - self.settings.retention_days * 86400
         with self._lock() as lock:
-            stale = self.store.stale_clusters(cutoff, limit=1000)
-            if stale:
-                with fenced_pipeline(self.client, Fence.of(lock)) as pipe:
-                    self.store.stage_expiry(pipe, stale)
-                    for cid in stale:
-                        self._stage_event(pipe, "cluster.expired", {"cluster_id": cid})
-                    pipe.execute()
-            # The band index's fields that no new headline writes: a full pass per time bucket.
-            self.engine.index.sweep(self.settings.expiry_interval_seconds / self.engine.index.bucket_seconds)
-        # Events and dead letters older than retention are of nothing they describe any more (their length cap
-        # alone let a busy namespace keep a million events).
-        horizon = f"{int(cutoff * 1000)}-0"
-        for stream in (self.keys.events, self.keys.dead):
-            self.client.xtrim(stream, minid=horizon, approximate=False)
+            expired = self.expiry.run(Fence.of(lock), self._stage_event)
         prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
-        return stale
+        return expired
 
     def _new_entries_waiting(self) -> str | None:
         """Wait up to `worker_block_ms` for entries no consumer has been given yet, without claiming them; the

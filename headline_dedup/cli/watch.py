@@ -7,8 +7,8 @@ import time
 from headline_dedup.settings import Settings
 
 STYLE = {"cluster.created": "bold green", "cluster.updated": "cyan", "cluster.representative_changed": "yellow",
-         "cluster.expired": "dim", "headline.rejected": "red", "reset": "bold magenta", "cluster.merged": "magenta",
-         "cluster.split": "magenta", "headline.moved": "magenta"}
+         "cluster.expired": "dim", "cluster.members_expired": "dim", "headline.rejected": "red",
+         "reset": "bold magenta", "cluster.merged": "magenta", "cluster.split": "magenta", "headline.moved": "magenta"}
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -206,6 +206,7 @@ class Corrections:
             fields["first_seen"] = first_seen
         pipe.hset(k.cluster(p.cluster_id), mapping=fields)
         pipe.zadd(k.clusters, {p.cluster_id: now})
+        pipe.zadd(k.aging, {p.cluster_id: 0})  # its members changed: the next expiry run finds its oldest again
 
     def _retire(self, pipe, c: _Cluster, into: str, now: float) -> None:
         """An emptied cluster: its state goes, its id answers `merged_into` for the retention period."""
@@ -214,6 +215,7 @@ class Corrections:
         pipe.hset(k.cluster(c.id), mapping={"merged_into": into, "merged_at": repr(now)})
         pipe.expire(k.cluster(c.id), int(self.settings.retention_days * 86400))
         pipe.zrem(k.clusters, c.id)
+        pipe.zrem(k.aging, c.id)
 
     def _reassign(self, pipe, headline_ids: Sequence[str], cluster_id: str, placed: dict | None = None) -> None:
         for hid in headline_ids:  # members with a record (`_cluster`): HSET on an expired one would make a husk

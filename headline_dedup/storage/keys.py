@@ -16,7 +16,8 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:events               | stream | cluster events (SSE ids are its entry ids), trimmed to         |
 |                          |        | retention and to a length                                      |
 | {t}:corrections          | stream | editors' merges, splits and moves (who, when, what)            |
-| {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason... |
+| {t}:h:<id>               | hash   | a headline: text, meta, api_key, status, cluster_id, reason,   |
+|                          |        | `tok` (the tokens its commit counted)...                       |
 | {t}:bands                | hash   | the band index: a linear-hashing table of packed entries (band |
 |                          |        | key, id, time bucket), pruned to the window (insert_and_query) |
 | {t}:lsh:<bucket>         | hash   | the earlier band index (band -> ids): a worker moves it to     |
@@ -34,6 +35,8 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |
 | {t}:c:<id>:m             | hash   | member headline id -> join score                               |
 | {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |
+| {t}:aging                | zset   | cluster id by when its oldest member's record expires: members |
+|                          |        | leave a cluster that lives on shortly before (retention)       |
 | {t}:lock                 | string | the clustering lock (fencing token)                            |
 | {t}:wh                   | hash   | webhook id -> JSON (url, types, secret, state, failures)       |
 | {t}:wh:<id>:log          | list   | the webhook's latest deliveries (newest first, capped)         |
@@ -70,6 +73,7 @@ class Keys:
     exact = property(lambda self: self._k("exact"))
     df = property(lambda self: self._k("df"))
     clusters = property(lambda self: self._k("clusters"))
+    aging = property(lambda self: self._k("aging"))
     lock = property(lambda self: self._k("lock"))
     webhooks = property(lambda self: self._k("wh"))
     rate_limit_prefix = property(lambda self: self._k("rl"))

@@ -121,7 +121,7 @@ class RedisStore:
                      repr(p.latest)] for cid, p in outcome.profiles.items()]
         doc = {"df": df, "counted": len(outcome.tokens), "decisions": decisions, "profiles": profiles,
                "exact": {exact_field(key): cid for key, cid in outcome.exact_keys.items()}}
-        lua.run(self._commit, [k.df, k.meta, k.exact, k.clusters, *self._touched(outcome)],
+        lua.run(self._commit, [k.df, k.meta, k.exact, k.clusters, k.aging, *self._touched(outcome)],
                 [k.headline(""), k.cluster(""), now, json.dumps(doc, ensure_ascii=False), self.record_ttl], pipe)
 
     def _touched(self, outcome: BatchOutcome) -> list[str]:
@@ -151,5 +151,5 @@ class RedisStore:
         of the document frequencies and headline count (their headlines expire on their own TTL)."""
         if cluster_ids:
             k = self.keys
-            lua.run(self._expire, [k.exact, k.clusters, k.df, k.meta, *cluster_keys(k, cluster_ids)],
+            lua.run(self._expire, [k.exact, k.clusters, k.df, k.meta, k.aging, *cluster_keys(k, cluster_ids)],
                     list(cluster_ids), pipe)

@@ -1,13 +1,13 @@
 -- A batch's outcome, written at once (the caller wraps this in MULTI with its events and acks).
--- KEYS: df, meta, exact, clusters, then every headline and cluster key the outcome touches (Redis Cluster wants
--- each key a script uses declared; `key` refuses one that is not). ARGV: headline key prefix, cluster key prefix,
+-- KEYS: df, meta, exact, clusters, aging, then every headline and cluster key the outcome touches (Redis Cluster
+-- wants each key a script uses declared; `key` refuses one that is not). ARGV: headline key prefix, cluster key prefix,
 -- now, outcome JSON, retention of headline records in seconds (0: none). The outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
 --  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker, latest}}}.
 local hpre, cpre, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local o = cjson.decode(ARGV[4])
 local declared = {}
-for i = 5, #KEYS do declared[KEYS[i]] = true end
+for i = 6, #KEYS do declared[KEYS[i]] = true end
 local function key(name)
   if not declared[name] then error('commit.lua: undeclared key ' .. name) end
   return name
@@ -29,24 +29,27 @@ for f, cid in pairs(o.exact) do
     redis.call('HSET', key(cpre .. cid), 'exact', listed and (listed .. ' ' .. f) or f)
   end
 end
-local newest_ttl = {}  -- cluster -> TTL of the record of a headline that just joined it
+local newest_ttl = {}  -- cluster -> TTL (ms) of the record of a headline that just joined it
+local oldest_ttl = {}  -- cluster -> the shortest of those TTLs
 for _, d in ipairs(o.decisions) do
   local id, cid, reason, score = d[1], d[2], d[3], d[4]
   local hkey = key(hpre .. id)
   if cid == '' then
     redis.call('HSET', hkey, 'status', 'rejected', 'reason', reason)
   else
+    -- `tok`: what this commit counts for the headline, taken back when it leaves a cluster that lives on.
     redis.call('HSET', hkey, 'status', 'clustered', 'cluster_id', cid, 'reason', reason, 'score', score,
-               'clustered_at', now)
+               'clustered_at', now, 'tok', table.concat(d[6], ' '))
   end
   -- A record that expired while queued is re-created by HSET: give it the retention again.
-  local ttl = redis.call('TTL', hkey)
+  local ttl = redis.call('PTTL', hkey)
   if ttl == -1 and retention > 0 then
     redis.call('EXPIRE', hkey, retention)
-    ttl = retention
+    ttl = retention * 1000
   end
   if cid ~= '' then
     newest_ttl[cid] = ttl
+    if ttl > 0 and (oldest_ttl[cid] == nil or ttl < oldest_ttl[cid]) then oldest_ttl[cid] = ttl end
     for _, t in ipairs(d[6]) do redis.call('HINCRBY', key(cpre .. cid .. ':tok'), t, 1) end
     redis.call('HSET', key(cpre .. cid .. ':m'), id, score)
     if d[5] then redis.call('HSETNX', key(cpre .. cid), 'first_seen', now) end
@@ -61,8 +64,10 @@ for _, p in ipairs(o.profiles) do
   local ttl = newest_ttl[p[1]]
   if ttl and ttl > 0 and p[3] ~= '' then
     local rep = key(hpre .. p[3])
-    local current = redis.call('TTL', rep)
-    if current >= 0 and current < ttl then redis.call('EXPIRE', rep, ttl) end
+    local current = redis.call('PTTL', rep)
+    if current >= 0 and current < ttl then redis.call('PEXPIRE', rep, ttl) end
   end
+  -- When the cluster's oldest member's record expires (LT keeps the earliest; Redis 6.2): see prune_members.lua.
+  if oldest_ttl[p[1]] then redis.call('ZADD', KEYS[5], 'LT', tonumber(now) + oldest_ttl[p[1]] / 1000, p[1]) end
 end
 return #o.decisions

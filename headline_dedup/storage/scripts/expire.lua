@@ -1,9 +1,10 @@
 -- Remove clusters past retention: their hashes, their profile and members, their exact-duplicate keys, and
 -- what their headlines added to the document frequencies and the headline count (a cluster's token counts are
 -- its members' tokens, counted as the frequencies count them), so those cover the retained headlines only.
--- KEYS: exact, clusters, df, meta, then per cluster its hash, token counts and members. ARGV: the cluster ids.
+-- KEYS: exact, clusters, df, meta, aging, then per cluster its hash, token counts and members. ARGV: the cluster
+-- ids.
 for i = 1, #ARGV do
-  local cid, base = ARGV[i], 4 + 3 * (i - 1)
+  local cid, base = ARGV[i], 5 + 3 * (i - 1)
   local listed = redis.call('HGET', KEYS[base + 1], 'exact')
   if listed then
     for f in string.gmatch(listed, '%S+') do
@@ -20,5 +21,6 @@ for i = 1, #ARGV do
   if size > 0 and redis.call('HINCRBY', KEYS[4], 'total', -size) < 0 then redis.call('HSET', KEYS[4], 'total', 0) end
   redis.call('DEL', KEYS[base + 1], KEYS[base + 2], KEYS[base + 3])
   redis.call('ZREM', KEYS[2], cid)
+  redis.call('ZREM', KEYS[5], cid)
 end
 return #ARGV

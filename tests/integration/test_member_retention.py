@@ -1,0 +1,101 @@
+"""Members leave a cluster that lives on as their records expire (real Redis, a real worker, real TTLs)."""
+import json
+import time
+from collections import Counter
+
+from headline_dedup.settings import Settings
+from headline_dedup.storage.consistency import check
+from headline_dedup.storage.ingest import Ingestor
+from headline_dedup.storage.keys import Keys
+from headline_dedup.storage.store import as_text
+from headline_dedup.workers.clusterer import Clusterer
+
+RETENTION = 4.0  # seconds: a member is due a quarter of it (1 s) before its record expires
+STORY = ["Zone euro: la croissance cale en fin d'année", "Zone euro : la croissance a calé en fin d'année",
+         "Zone euro: la croissance cale en fin d'année, selon Eurostat"]
+OTHER = "Inondations à Redon: la ville sous les eaux après la crue de la Vilaine"
+
+
+def _settings(namespace: str) -> Settings:
+    # Expiry runs only when the test calls it (the first step runs one, on an empty namespace).
+    return Settings(namespace=namespace, retention_days=RETENTION / 86400, expiry_interval_seconds=3600,
+                    worker_block_ms=50, claim_idle_ms=1000, lock_ttl_ms=2000)
+
+
+def _post(client, keys, texts):
+    ids = [a.headline_id for a in Ingestor(client, keys, RETENTION, 10**6).submit([{"text": t} for t in texts])]
+    return ids
+
+
+def _decide(worker, client, keys, ids):
+    deadline = time.monotonic() + 20
+    while any(as_text(client.hget(keys.headline(h), "status")) == "queued" for h in ids):
+        assert time.monotonic() < deadline
+        worker.step()
+
+
+def _counts(client, keys):
+    """The document frequencies and headline count, and what the listed clusters' profiles and sizes add up to."""
+    df = {as_text(t): int(n) for t, n in client.hgetall(keys.df).items()}
+    summed, sizes = Counter(), 0
+    for cid in (as_text(c) for c in client.zrange(keys.clusters, 0, -1)):
+        summed.update({as_text(t): int(n) for t, n in client.hgetall(keys.cluster_tokens(cid)).items()})
+        sizes += int(client.hget(keys.cluster(cid), "size"))
+    return df, dict(summed), int(client.hget(keys.meta, "total") or 0), sizes
+
+
+def _events(client, keys, kind):
+    return [json.loads(f[b"data"]) for _, f in client.xrange(keys.events) if f[b"type"] == kind.encode()]
+
+
+def test_members_leave_a_cluster_that_lives_on_before_their_records_expire(redis_client):
+    client, settings = redis_client, _settings("aging")
+    keys = Keys(settings.key_prefix, settings.namespace)
+    worker = Clusterer(client, settings, name="w")
+    t0 = time.monotonic()
+    first = _post(client, keys, [*STORY[:2], OTHER])
+    _decide(worker, client, keys, first)
+    story = as_text(client.hget(keys.headline(first[0]), "cluster_id"))
+    assert as_text(client.hget(keys.headline(first[1]), "cluster_id")) == story
+    time.sleep(max(0.0, t0 + 1.5 - time.monotonic()))
+    late = _post(client, keys, STORY[2:])
+    _decide(worker, client, keys, late)
+    assert as_text(client.hget(keys.headline(late[0]), "cluster_id")) == story
+
+    # The first two records expire within the guard, the late one's does not: the story lives on without the
+    # member that is not its representative, and the other story expires whole.
+    time.sleep(max(0.0, t0 + 3.3 - time.monotonic()))
+    rep = as_text(client.hget(keys.cluster(story), "rep_id"))
+    gone = next(h for h in first[:2] if h != rep)
+    expired = worker.expire_clusters()
+    assert expired == [as_text(client.hget(keys.headline(first[2]), "cluster_id"))]
+    assert sorted(as_text(m) for m in client.hkeys(keys.cluster_members(story))) == sorted([rep, late[0]])
+    assert int(client.hget(keys.cluster(story), "size")) == 2
+    assert _events(client, keys, "cluster.members_expired") == [{"cluster_id": story, "size": 2, "members": [gone]}]
+    assert client.pttl(keys.headline(rep)) > 1500  # the representative's record lives as long as the late one's
+    df, summed, total, sizes = _counts(client, keys)
+    assert df == summed and total == sizes == 2  # the member's words and count came off with it
+    report = check(client, keys)
+    assert report.ok and report.unverifiable == 0, report.problems  # every member left has its record
+
+    time.sleep(max(0.0, t0 + 4.7 - time.monotonic()))
+    assert worker.expire_clusters() == [story]  # all its members due: it expires whole
+    assert client.zcard(keys.clusters) == 0 and client.zcard(keys.aging) == 0
+    assert client.hlen(keys.df) == 0 and int(client.hget(keys.meta, "total")) == 0
+
+
+def test_clusters_from_before_the_upgrade_are_listed_once_by_their_first_member(redis_client):
+    client, settings = redis_client, _settings("adopted")
+    keys = Keys(settings.key_prefix, settings.namespace)
+    worker = Clusterer(client, settings, name="w")
+    ids = _post(client, keys, STORY[:2])
+    _decide(worker, client, keys, ids)
+    story = as_text(client.hget(keys.headline(ids[0]), "cluster_id"))
+    client.delete(keys.aging)  # as an earlier version left it
+    client.hdel(keys.meta, "aging")
+    Clusterer(client, settings, name="upgraded")
+    first_seen = float(client.hget(keys.cluster(story), "first_seen"))
+    assert client.zscore(keys.aging, story) == first_seen + RETENTION
+    client.zadd(keys.aging, {story: 1.0})
+    Clusterer(client, settings, name="again")  # once per namespace
+    assert client.zscore(keys.aging, story) == 1.0
