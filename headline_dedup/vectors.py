@@ -15,7 +15,7 @@ import numpy as np
 from headline_dedup.ports import IndexEntry
 
 
-SEARCH_ROWS = 256  # entries scored at once (a 256 x window float32 matrix)
+SEARCH_ROWS = 64  # entries scored at once (a 64 x window float32 matrix: small blocks stay in the CPU's caches)
 
 
 class Encoder(Protocol):
@@ -97,13 +97,16 @@ class DenseIndex:
         names = self._ids[self._start:] + [e.headline_id for e in entries]
         out: list[list[str]] = [[] for _ in entries]
         asked = np.array([i for i, e in enumerate(entries) if e.headline_id not in skip], dtype=np.intp)
+        width = len(window) + (len(entries) if within else 0)
         for lo in range(0, len(asked), SEARCH_ROWS):  # bounded memory: a few rows of scores at a time
             rows = asked[lo:lo + SEARCH_ROWS]
-            scores = batch[rows] @ window.T
+            # The products go straight into one block: copying a (rows x window) matrix costs more than computing it.
+            scores = np.empty((len(rows), width), dtype=np.float32)
+            np.matmul(batch[rows], window.T, out=scores[:, :len(window)])
             if within:  # an entry also finds the batch's earlier entries, as the band index does
-                inside = batch[rows] @ batch.T
+                inside = scores[:, len(window):]
+                np.matmul(batch[rows], batch.T, out=inside)
                 inside[rows[:, None] <= np.arange(len(entries))[None, :]] = -np.inf
-                scores = np.concatenate([scores, inside], axis=1)
             for i, cols in zip(rows, self._nearest(scores)):
                 out[i] = [names[j] for j in cols if names[j] != entries[i].headline_id]
         if insert:
@@ -115,7 +118,7 @@ class DenseIndex:
         k = min(self.k, scores.shape[1])
         if k == 0:
             return [[] for _ in range(len(scores))]
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        best = np.argpartition(scores, -k, axis=1)[:, -k:]
         values = np.take_along_axis(scores, best, axis=1)
         order = np.argsort(-values, axis=1, kind="stable")
         best, values = np.take_along_axis(best, order, axis=1), np.take_along_axis(values, order, axis=1)
