@@ -31,7 +31,8 @@ class EveryEarlierHeadline:
     def __init__(self):
         self._ids: list[str] = []
 
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+    def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
         out = []
         for e in entries:
             out.append(list(self._ids))

@@ -94,14 +94,14 @@ class Engine:
         indexable = [i for i, n in enumerate(normalized) if n is not None and len(set(n.tokens)) >= min_tokens]
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
         entries = self._entries([headlines[i] for i in indexable], signatures)
+        leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
+        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
+        twinned, copies = self._twinned(normalized, leads)
         if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
             found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
         else:
-            found = self.index.insert_and_query(entries)
+            found = self.index.insert_and_query(entries, frozenset(headlines[i].id for i in copies))
         candidates = dict(zip(indexable, found))
-        leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
-        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
-        twinned = self._twinned(normalized, leads)
         for i in twinned:
             if i in candidates:
                 candidates[i] = []
@@ -148,17 +148,21 @@ class Engine:
             self.store.commit(outcome)
         return outcome.decisions
 
-    def _twinned(self, normalized: list[NormalizedHeadline | None], leads: dict[int, str | None]) -> list[int]:
+    def _twinned(self, normalized: list[NormalizedHeadline | None], leads: dict[int, str | None]
+                 ) -> tuple[list[int], list[int]]:
         """The headlines an exact twin decides: their text's or lead's key was recorded before, or comes earlier
-        in the batch. Their candidates are neither loaded nor weighed (half a scraped feed is re-scrapes)."""
+        in the batch. Their candidates are neither loaded nor weighed (half a scraped feed is re-scrapes). And
+        the copies among them: those whose very text was seen (the index need not search for them)."""
         keys = {i: [k for k in (n.key, leads.get(i)) if k] for i, n in enumerate(normalized) if n is not None}
         seen = self.store.seen_keys(sorted({k for ks in keys.values() for k in ks}))
-        twinned = []
+        twinned, copies = [], []
         for i, ks in keys.items():
             if any(k in seen for k in ks):
                 twinned.append(i)
+                if normalized[i].key in seen:
+                    copies.append(i)
             seen.update(ks)
-        return twinned
+        return twinned, copies
 
     def _lead_key(self, h: Headline) -> str | None:
         """The exact-duplicate key of a headline's lead sentence: two items whose articles open with the same

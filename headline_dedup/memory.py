@@ -39,7 +39,9 @@ class MemoryIndex:
     def __len__(self) -> int:
         return len(self._order)
 
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+    def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
+        # `copies` needs no telling: a re-send's twin is found by its signature, at the price of one look-up.
         out = []
         order, by_signature = self._order, self._by_signature
         for e in entries:

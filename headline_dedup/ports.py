@@ -58,9 +58,11 @@ class BatchOutcome:
 
 
 class CandidateIndex(Protocol):
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
+    def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
         """For each entry in order: the ids of indexed headlines sharing a band (earlier entries of the same
-        call included, itself excluded), then insert it. Atomic as a whole."""
+        call included, itself excluded), then insert it. Atomic as a whole. `copies`: entries whose text was
+        seen before (their twin decides them): an index may skip searching for them."""
 
     def query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
         """For each entry: the ids of indexed headlines sharing a band. Changes nothing (dry runs)."""

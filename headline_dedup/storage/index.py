@@ -72,8 +72,9 @@ class RedisIndex:
         """The ids sharing a band with each entry, as `insert_and_query` would find them, adding nothing."""
         return self._run("query", entries)[:-1]
 
-    def insert_and_query(self, entries: Sequence[IndexEntry]) -> list[list[str]]:
-        *found, appended = self._run("insert", entries)
+    def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
+                         ) -> list[list[str]]:
+        *found, appended = self._run("insert", entries, copies)
         self.appended = tuple(appended) or None
         return found
 
@@ -119,7 +120,8 @@ class RedisIndex:
             self.client.delete(adopting)
         return moved
 
-    def _run(self, mode: str, entries: Sequence[IndexEntry]) -> list[list[str]]:
+    def _run(self, mode: str, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
+             ) -> list[list[str]]:
         if not entries:
             return [[]]
         near_minid = f"{int((time.time() - self._keep) * 1000)}-0" if any(e.words for e in entries) else "0"
@@ -129,7 +131,7 @@ class RedisIndex:
                       BUCKETS_PER_WINDOW, self._geometry]
         for e, band, named in zip(entries, band_keys, field_names):  # an entry's bands: one argument, split there
             args += [_decimal(e.headline_id, mode == "query"), band, named, pack_words(e.words),
-                     repr(float(e.timestamp))]
+                     repr(float(e.timestamp)), "1" if e.headline_id in copies else ""]
         *result, appended, self._geometry = self._script(keys=[self.keys.bands, self.keys.meta, self.keys.near],
                                                          args=args)
         self._geometry = as_text(self._geometry)

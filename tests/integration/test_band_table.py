@@ -142,3 +142,21 @@ def test_a_band_shared_by_very_many_headlines_keeps_its_latest(redis_client):
         index.insert_and_query([IndexEntry(str(j), j, T0) for j in range(1 + i, 101 + i)])
     found = index.query([IndexEntry("999999", 999999, T0)])[0]
     assert len(found) == 500 and set(found) == {str(j) for j in range(201, 701)}
+
+
+def test_a_copy_is_not_searched_and_added_once_per_bucket(redis_client):
+    index = RedisIndex(redis_client, Keys(), SIGNER, WINDOW)
+    originals = _entries(100)
+    index.insert_and_query(originals)
+    n = _table(redis_client)["#n"]
+    copies = [IndexEntry(str(1000 + i), e.signature, T0) for i, e in enumerate(originals)]
+    ids = frozenset(e.headline_id for e in copies)
+    assert index.insert_and_query(copies, ids) == [[]] * 100  # their twins decide them: nothing searched
+    assert _table(redis_client)["#n"] == n  # their twins already stand for them in this bucket
+    [found] = index.query([IndexEntry("9", originals[0].signature, T0)])
+    assert "1" in found and "1000" not in found
+    later = T0 + index.bucket_seconds  # the next bucket: a copy refreshes its story in the index
+    refreshed = [IndexEntry(str(2000 + i), e.signature, later) for i, e in enumerate(originals)]
+    index.insert_and_query(refreshed, frozenset(e.headline_id for e in refreshed))
+    assert _table(redis_client)["#n"] > n
+    assert all("2000" in found for found in index.query([IndexEntry("9", originals[0].signature, later)]))

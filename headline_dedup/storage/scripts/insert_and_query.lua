@@ -15,7 +15,9 @@
 --   ARGV: mode, ttl, bands per entry, entry count, the near stream's oldest id to keep ("0": no trim), current
 --   bucket, buckets in the window before it, the table's `level:split` the caller named fields with, then per
 --   entry its decimal id, its 4-byte band keys concatenated, their 3-byte field names concatenated, its word rows
---   (packed, maybe empty) and its time.
+--   (packed, maybe empty), its time, and "1" if it is a copy: its text was seen before, so its twin decides it
+--   and it is not searched; it is added only if no headline with its first two band keys is in the current
+--   bucket (half a scraped feed is copies: this spares them reading every band).
 --   Returns, per entry, the found ids joined by commas, then the ids of the first and last entries it appended to
 --   the near stream, joined by a space ("" when it appended none), then the table's `level:split`.
 -- mode 'adopt': add entries as they are (the earlier layout's, moved here).
@@ -159,9 +161,36 @@ local stamp = struct.pack('<I2', current % 65536)
 local out, pos, added = {}, 9, 0
 local near_first, near_last
 
+-- The ids of the entries of `v` holding band key `k` in the current bucket.
+local function current_ids(v, k)
+  local ids, s = {}, 1
+  while v do
+    local hit = string.find(v, k, s, true)
+    if not hit then break end
+    if (hit - 1) % ENTRY == 0 then
+      if age_of(v, hit) == 0 then ids[string.sub(v, hit + KEY, hit + KEY + ID - 1)] = true end
+      s = hit + ENTRY
+    else
+      s = hit + 1
+    end
+  end
+  return ids
+end
+
+-- Whether a copy's first two bands already hold one headline in the current bucket (its twin, or itself).
+local function refreshed(keys, names)
+  local v = redis.call('HMGET', tkey, names[1], names[2])
+  local first = current_ids(v[1], keys[1])
+  for other in pairs(current_ids(v[2], keys[2])) do
+    if first[other] then return true end
+  end
+  return false
+end
+
 for _ = 1, count do
   local id, packed, fields, words, at = ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4]
-  pos = pos + 5
+  local copy = ARGV[pos + 5] == '1'
+  pos = pos + 6
   local me = struct.pack('<I6', tonumber(id))
   local keys, names = {}, {}
   for b = 1, bands do
@@ -169,8 +198,9 @@ for _ = 1, count do
     if named then names[b] = string.sub(fields, (b - 1) * 3 + 1, b * 3)
     else names[b] = field_of(struct.unpack('<I4', keys[b])) end
   end
-  local values = redis.call('HMGET', tkey, unpack(names))
-  local seen, found, in_current, listed, twin = {}, {}, {}, {}, false
+  local skipped = writing and copy and bands >= 2 and refreshed(keys, names)
+  local values = skipped and {} or redis.call('HMGET', tkey, unpack(names))
+  local seen, found, in_current, listed, twin = {}, {}, {}, {}, skipped
   local same, oldest = {}, {}
   for b = 1, bands do
     local v = values[b]
