@@ -14,6 +14,7 @@ from bench import data, report
 from bench.service import stack
 from headline_dedup.sse import parse
 from headline_dedup.settings import Settings
+from headline_dedup.storage.consistency import check
 from headline_dedup.storage.keys import Keys
 
 
@@ -31,7 +32,7 @@ def families(client, keys: Keys) -> dict:
     return {"clusters": client.zcard(keys.clusters), "df_fields": client.hlen(keys.df),
             "exact_fields": client.hlen(keys.exact), "band_entries": int(client.hget(keys.bands, "#n") or 0),
             "bands_mb": mb(keys.bands), "df_mb": mb(keys.df), "exact_mb": mb(keys.exact),
-            "near_entries": client.xlen(keys.near)}
+            "near_entries": client.xlen(keys.near), "aging": client.zcard(keys.aging)}
 
 
 def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters: int = 4) -> dict:
@@ -101,10 +102,15 @@ def run(minutes: float, rate: float, subscribers: int, batch: int = 100, posters
         sample()
         stats = requests.get(f"{st.url}/v1/stats", headers=st.auth, timeout=10).json()
         stop.set()
+        # Every cluster against its members' records: members of the clusters that lived past retention left
+        # with their records, so none is unverifiable (`headline-dedup check`).
+        consistency = check(st.client, keys)
     return {"minutes": minutes, "rate_target": rate, "posted": sum(posted), "rate_actual": sum(posted) / elapsed,
             "posters": posters, "batch": batch, "errors": len(errors), "error_samples": errors[:10],
             "subscribers": subscribers, "events_per_subscriber_min": min(received),
-            "events_per_subscriber_max": max(received), "final_stats": stats, "samples": samples}
+            "events_per_subscriber_max": max(received), "final_stats": stats, "samples": samples,
+            "consistency": {"clusters": consistency.clusters, "members": consistency.members,
+                            "unverifiable": consistency.unverifiable, "problems": consistency.problems[:10]}}
 
 
 def plot(samples: list[dict], path: Path) -> Path:
@@ -146,6 +152,10 @@ def main() -> None:
     md += "\nThe key families that once grew without bound (entries; MB by MEMORY USAGE, sampled):\n\n"
     md += report.table(["t (s)", *counted], [
         [s["t"], *(f"{s[k]:,.1f}" if k.endswith("_mb") else f"{s[k]:,}" for k in counted)] for s in r["samples"]])
+    c = r["consistency"]
+    md += (f"\nAfterwards, `headline-dedup check`: {c['clusters']:,} clusters, {c['members']:,} members, "
+           f"{c['unverifiable']} with a member whose record has expired, {len(c['problems'])} problems "
+           f"{c['problems']}.\n")
     print(report.write("soak", r, md, args.out).read_text())
 
 
