@@ -132,7 +132,7 @@ class Clusterer(Role):
         that expired."""
         self._next_expiry = time.monotonic() + self.settings.expiry_interval_seconds
         with self._lock() as lock:
-            expired = self.expiry.run(Fence.of(lock), self._stage_event)
+            expired = self.expiry.run(lock, self._stage_event)
         prune_consumers(self.client, self.keys.ingest, INGEST_GROUP, keep=self.name)
         return expired
 

@@ -29,6 +29,7 @@ class Due:
     whole: list[str] = field(default_factory=list)  # every member due: the cluster expires
     prunes: list["Prune"] = field(default_factory=list)
     keep_alive: dict[str, int] = field(default_factory=dict)  # representative's record -> its new TTL (ms)
+    listed: int = 0  # how many clusters `aging` gave
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class MemberRetention:
         """The clusters whose oldest member's record expires within the guard, and what becomes of each."""
         k, out = self.keys, Due()
         ids = [as_text(c) for c in self.client.zrangebyscore(k.aging, "-inf", now + self.guard, start=0, num=limit)]
+        out.listed = len(ids)
         if not ids:
             return out
         pipe = self.client.pipeline(transaction=False)

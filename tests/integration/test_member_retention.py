@@ -99,3 +99,21 @@ def test_clusters_from_before_the_upgrade_are_listed_once_by_their_first_member(
     client.zadd(keys.aging, {story: 1.0})
     Clusterer(client, settings, name="again")  # once per namespace
     assert client.zscore(keys.aging, story) == 1.0
+
+
+def test_one_expiry_run_takes_every_page_that_is_due(redis_client, monkeypatch):
+    from headline_dedup.workers import expiry
+    monkeypatch.setattr(expiry, "STALE_PER_RUN", 3)
+    monkeypatch.setattr(expiry, "DUE_PER_RUN", 2)
+    client, settings = redis_client, _settings("pages")
+    keys = Keys(settings.key_prefix, settings.namespace)
+    worker = Clusterer(client, settings, name="w")
+    texts = [f"{town}: la mairie vote son budget pour {year}" for town in ("Redon", "Vannes", "Lorient", "Brest")
+             for year in (2025, 2026)]
+    ids = _post(client, keys, texts)
+    _decide(worker, client, keys, ids)
+    clusters = {as_text(client.hget(keys.headline(h), "cluster_id")) for h in ids}
+    assert len(clusters) > 3
+    time.sleep(RETENTION - 0.9)  # every record within the guard
+    assert sorted(worker.expire_clusters()) == sorted(clusters)
+    assert client.zcard(keys.clusters) == 0 and client.zcard(keys.aging) == 0

@@ -19,8 +19,12 @@ for i = 3, #ARGV do
     end
   end
 end
+if removed == 0 then  -- nothing left (the cluster went meanwhile): write nothing, so as to leave no husk
+  redis.call('ZREM', KEYS[3], cid)
+  return tonumber(redis.call('HGET', KEYS[4], 'size') or 0)
+end
 local size = redis.call('HINCRBY', KEYS[4], 'size', -removed)
-if removed > 0 and redis.call('HINCRBY', KEYS[2], 'total', -removed) < 0 then redis.call('HSET', KEYS[2], 'total', 0) end
+if redis.call('HINCRBY', KEYS[2], 'total', -removed) < 0 then redis.call('HSET', KEYS[2], 'total', 0) end
 if next_due == '' then
   redis.call('ZREM', KEYS[3], cid)
 else
