@@ -1,5 +1,6 @@
-"""`headline-dedup serve`: the main job. The bundled Redis (unless REDIS_URL), the API (gunicorn), one
-clustering worker and the webhook dispatcher, each its own process, supervised: whichever dies is restarted.
+"""`headline-dedup serve`: the main job. The bundled Redis (unless REDIS_URL), the API (gunicorn), and for each
+namespace it serves a clustering worker and a webhook dispatcher, each its own process, supervised: whichever
+dies is restarted.
 
 With no API key configured, the first start makes an admin key, stores its hash in the data directory and
 prints the key once; later starts use it (`headline-dedup keygen --save` makes a new one).
@@ -17,8 +18,8 @@ KEY_FILE = "api-keys"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API, one worker and the "
-                                     "webhook dispatcher, each a supervised process")
+    p = sub.add_parser("serve", help="the main job: bundled Redis (unless REDIS_URL), the API, and a worker and a "
+                                     "webhook dispatcher per namespace, each a supervised process")
     p.add_argument("--host", default=None, help="default HEADLINE_DEDUP_HOST or 127.0.0.1")
     p.add_argument("--port", type=int, default=None, help="default HEADLINE_DEDUP_PORT or 8000")
     p.add_argument("--data-dir", default=None, help="bundled Redis data directory (HEADLINE_DEDUP_DATA_DIR)")
@@ -82,10 +83,12 @@ def cmd_serve(args, settings: Settings) -> int:
     common = {"REDIS_URL": redis_url, "HEADLINE_DEDUP_HOST": settings.host,
               "HEADLINE_DEDUP_PORT": str(settings.port), "HEADLINE_DEDUP_DATA_DIR": str(settings.data_dir)}
     api_env = child_env(**common, **keys_env)
-    role_env = child_env(**common)
-    children += [Child("api", lambda: Subprocess(python_command("api"), api_env), probe=lambda: _healthy(base)),
-                 Child("worker", lambda: Subprocess(python_command("worker"), role_env)),
-                 Child("dispatcher", lambda: Subprocess(python_command("dispatcher"), role_env))]
+    children.append(Child("api", lambda: Subprocess(python_command("api"), api_env), probe=lambda: _healthy(base)))
+    for namespace in settings.served_namespaces():  # each namespace the API serves gets its own roles
+        role_env = child_env(**common, HEADLINE_DEDUP_NAMESPACE=namespace)
+        suffix = "" if namespace == settings.namespace else f":{namespace}"
+        children += [Child(f"worker{suffix}", lambda env=role_env: Subprocess(python_command("worker"), env)),
+                     Child(f"dispatcher{suffix}", lambda env=role_env: Subprocess(python_command("dispatcher"), env))]
     supervisor = Supervisor(children)
     stop = threading.Event()
     # SIGINT too, explicitly: a `make run &` from a script starts with SIGINT ignored, and Ctrl-C (or kill -INT)

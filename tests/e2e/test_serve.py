@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class Serve:
     """A `serve` process in its own session (as a terminal runs it), its output collected."""
 
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, **settings: str):
         self.data_dir, self.url = data_dir, f"http://127.0.0.1:{port}"
-        env = {**os.environ, "HEADLINE_DEDUP_AUTH_DISABLED": "false"}
+        env = {**os.environ, "HEADLINE_DEDUP_AUTH_DISABLED": "false", **settings}
         self.proc = subprocess.Popen([sys.executable, "-m", "headline_dedup.cli.main", "serve", "--port", str(port),
                                       "--data-dir", str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, start_new_session=True)
@@ -189,6 +189,19 @@ def test_a_killed_worker_process_is_restarted(serve):
         time.sleep(0.2)
     posted = _post(session, serve.url, dev_rows(700)[600:], "restart")
     _wait_clustered(session, serve.url, [h["id"] for h in posted.json()["headlines"]], 30)
+
+
+def test_each_namespace_served_gets_its_own_worker_and_dispatcher(tmp_path):
+    served = Serve(tmp_path / "redis", _free_port(), HEADLINE_DEDUP_NAMESPACES="sport")
+    try:
+        session = _session(served)
+        session.headers["X-Namespace"] = "sport"
+        posted = _post(session, served.url, dev_rows(30), "sport")
+        assert posted.status_code == 202
+        _wait_clustered(session, served.url, [h["id"] for h in posted.json()["headlines"]], 60)
+        assert len(served.children(" worker")) == len(served.children(" dispatcher")) == 2
+    finally:
+        served.interrupt()
 
 
 def test_the_container_healthcheck_sees_the_working_roles(serve):
