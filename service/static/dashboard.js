@@ -10,9 +10,13 @@ let openId = null;
 let lastEventId = null;
 let stream = null; // the AbortController of the open event stream
 
+// A desk's page: /?namespace=sport shows that namespace (the API's default without it).
+const NAMESPACE = new URLSearchParams(location.search).get("namespace");
+
 function headers(extra = {}) {
   const key = sessionStorage.getItem(KEY_STORAGE);
-  return key ? { Authorization: `Bearer ${key}`, ...extra } : extra;
+  const desk = NAMESPACE ? { "X-Namespace": NAMESPACE } : {};
+  return key ? { Authorization: `Bearer ${key}`, ...desk, ...extra } : { ...desk, ...extra };
 }
 
 async function api(path, options = {}) {
@@ -221,6 +225,10 @@ async function start() {
   }
 }
 
+if (NAMESPACE) {
+  $("title").textContent = `Stories · ${NAMESPACE}`;
+  document.title = `headline-dedup · ${NAMESPACE}`;
+}
 $("key-form").addEventListener("submit", (e) => {
   e.preventDefault();
   sessionStorage.setItem(KEY_STORAGE, $("key").value.trim());

@@ -39,32 +39,36 @@ def _browser():
 
 @pytest.fixture
 def desk(redis_client):
-    """A live API (threaded server) with an editor's key, a worker, and a headless Chromium."""
+    """A live API (threaded server) serving a second namespace, with an editor's key, a worker for each
+    namespace, and a headless Chromium."""
     key, entry = apikeys.generate("desk-editor", ["edit", "read", "ingest"])
-    settings = Settings(worker_block_ms=50, auth_disabled=False, api_keys=entry)
+    settings = Settings(worker_block_ms=50, auth_disabled=False, api_keys=entry, namespaces="sport")
     app = create_app(settings, redis_client)
     browser = _browser()
+    sport = settings.model_copy(update={"namespace": "sport", "namespaces": ""})
     try:
-        with running(Clusterer(redis_client, settings, name="w1")), threaded_server(app) as url:
+        with running(Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, sport, name="w2")), \
+                threaded_server(app) as url:
             yield browser, url, {"Authorization": f"Bearer {key}"}, key
     finally:
         browser.quit()
 
 
-def _post(url, auth, texts, prefix):
-    r = requests.post(f"{url}/v1/headlines?wait=20", headers=auth, timeout=30,
+def _post(url, auth, texts, prefix, namespace=None):
+    desk = {"X-Namespace": namespace} if namespace else {}
+    r = requests.post(f"{url}/v1/headlines?wait=20", headers={**auth, **desk}, timeout=30,
                       json={"headlines": [{"id": f"{prefix}{i}", "text": t, "source": "AFP"}
                                           for i, t in enumerate(texts)]})
     assert r.status_code == 202
     return r.json()["headlines"]
 
 
-def _open_page(browser, url, key):
+def _open_page(browser, url, key, page="/"):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(url + "/")
+    browser.get(url + page)
     assert browser.title.startswith("headline-dedup")
     browser.find_element(By.ID, "key").send_keys(key)
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
@@ -134,3 +138,15 @@ def test_search_ignores_accents_and_case_and_filters_live_updates_too(desk):
     _story(browser, "Californie ravagée")  # arrived live and matches the search, accents aside
     texts = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#stories li")]
     assert len(texts) == 2 and not any("Sénat" in t for t in texts)
+
+
+def test_a_desks_page_shows_its_own_namespace(desk):
+    from selenium.webdriver.common.by import By
+
+    browser, url, auth, key = desk
+    _post(url, auth, ["Ligue 1 : le PSG s'impose à Lyon et creuse l'écart en tête"], "sp", namespace="sport")
+    _post(url, auth, ["Conseil municipal de Redon : le budget voté"], "city")
+    _open_page(browser, url, key, "/?namespace=sport")
+    assert browser.find_element(By.ID, "title").text == "Stories · sport"
+    _story(browser, "le PSG s'impose à Lyon")
+    assert "Redon" not in browser.find_element(By.ID, "stories").text  # the default namespace's story is not here
