@@ -79,7 +79,8 @@ class MemberRetention:
             if len(leaving) == len(members):
                 out.whole.append(cid)
                 continue
-            staying = [t for m, t in left.items() if m not in leaving]
+            gone = set(leaving)
+            staying = [t for m, t in left.items() if m not in gone]
             if rep in leaving:  # it speaks for the cluster: it stays while the others do
                 leaving.remove(rep)
                 longest = max(staying)
