@@ -22,6 +22,7 @@ class Member(NamedTuple):
     tokens: tuple[str, ...]
     kicker: int  # its first `kicker` tokens are its kicker
     timestamp: float
+    counted: bool = True  # its words count in the profile (not so for a headline the semantic judge joined)
 
 
 def rebuild(cluster_id: str, members: Sequence[Member], rarity: Rarity,
@@ -31,7 +32,7 @@ def rebuild(cluster_id: str, members: Sequence[Member], rarity: Rarity,
     is a member any more, the member that does (the earliest on a tie)."""
     profile = ClusterProfile(cluster_id, apart=apart)
     for m in members:
-        profile.add(m.tokens, m.timestamp)
+        profile.add(m.tokens if m.counted else (), m.timestamp)
     by_id = {m.id: m for m in members}
     choices = [by_id[i] for i in keep if i in by_id] or list(members)
     if choices:

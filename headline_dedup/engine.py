@@ -315,7 +315,10 @@ class Engine:
 
     def _join(self, h, n, prof: ClusterProfile, reason, score, match, runner_up, rarity,
               semantic: float | None = None) -> Decision:
-        prof.add(n.tokens, h.timestamp)
+        # A headline the semantic judge joined does not lend its words to the cluster's profile: its siblings would
+        # join on them. On dev, with its words lent, one big story absorbed its other developments (precision
+        # 0.878 at the e5 bar 0.93); without, 0.919 at recall 0.516. (They still count in document frequencies.)
+        prof.add(() if reason == "semantic" else n.tokens, h.timestamp)
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
                         runner_up=runner_up, cluster_size=prof.size, semantic=semantic)

@@ -39,19 +39,21 @@ def check(client: redis.Redis, keys: Keys, normalizer: Normalizer | None = None,
             pipe.hgetall(keys.cluster(cid))
             pipe.hgetall(keys.cluster_members(cid))
             pipe.hgetall(keys.cluster_tokens(cid))
+            pipe.hgetall(keys.cluster_lent(cid))
         raw = pipe.execute()
         for i, cid in enumerate(page):
-            meta = {as_text(a): as_text(b) for a, b in raw[3 * i].items()}
-            members = [as_text(m) for m in raw[3 * i + 1]]
-            counts = {as_text(a): int(b) for a, b in raw[3 * i + 2].items()}
+            meta = {as_text(a): as_text(b) for a, b in raw[4 * i].items()}
+            members = [as_text(m) for m in raw[4 * i + 1]]
+            counts, lent = ({as_text(a): int(b) for a, b in raw[4 * i + j].items()} for j in (2, 3))
             report.clusters += 1
             report.members += len(members)
-            problems = _check_cluster(client, keys, normalizer, cid, meta, members, counts, owner, report)
+            problems = _check_cluster(client, keys, normalizer, cid, meta, members, (counts, lent), owner, report)
             report.problems += problems[:max(0, limit - len(report.problems))]
     return report
 
 
-def _check_cluster(client, keys, normalizer, cid, meta, members, counts, owner, report) -> list[str]:
+def _check_cluster(client, keys, normalizer, cid, meta, members, held, owner, report) -> list[str]:
+    """`held`: the cluster's token counts, and those of the members whose words it does not count (lent)."""
     problems = []
     if meta.get("merged_into"):
         problems.append(f"{cid}: merged into {meta['merged_into']} but still listed")
@@ -61,10 +63,11 @@ def _check_cluster(client, keys, normalizer, cid, meta, members, counts, owner, 
         problems.append(f"{cid}: representative {meta.get('rep_id')} is not a member")
     pipe = client.pipeline(transaction=False)
     for hid in members:
-        pipe.hmget(keys.headline(hid), ["cluster_id", "text", "lang"])
+        pipe.hmget(keys.headline(hid), ["cluster_id", "text", "lang", "lent"])
     recomputed: Counter = Counter()
+    lent: Counter = Counter()
     complete = True
-    for hid, (cluster_id, text, lang) in zip(members, pipe.execute()):
+    for hid, (cluster_id, text, lang, lent_flag) in zip(members, pipe.execute()):
         if hid in owner:
             problems.append(f"{hid}: member of {owner[hid]} and of {cid}")
         owner[hid] = cid
@@ -73,10 +76,14 @@ def _check_cluster(client, keys, normalizer, cid, meta, members, counts, owner, 
             continue
         if as_text(cluster_id) != cid:
             problems.append(f"{hid}: member of {cid} but its record says {as_text(cluster_id)}")
-        recomputed.update(set(normalizer.normalize(as_text(text), as_text(lang) or "fr").tokens))
+        # The semantic judge's joins lend their words to no profile: they are counted apart (`lent`).
+        tokens = set(normalizer.normalize(as_text(text), as_text(lang) or "fr").tokens)
+        (lent if as_text(lent_flag) == "1" else recomputed).update(tokens)
     if not complete:
         report.unverifiable += 1
-    elif dict(recomputed) != counts:
-        wrong = sorted(set(recomputed.items()) ^ set(counts.items()))[:5]
-        problems.append(f"{cid}: token counts differ from its members' ({wrong})")
+    else:
+        for name, found, counted in (("token counts", recomputed, held[0]), ("lent token counts", lent, held[1])):
+            if dict(found) != counted:
+                wrong = sorted(set(found.items()) ^ set(counted.items()))[:5]
+                problems.append(f"{cid}: {name} differ from its members' ({wrong})")
     return problems

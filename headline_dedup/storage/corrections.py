@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -63,8 +64,8 @@ class Corrections:
             record = {"type": "cluster.merged", "cluster_id": into, "merged": source, "by": by}
             members = {**b.members, **a.members}
             apart = (a.apart | b.apart) - {source, into}
-            profile = self._profile(into, [*b.records.items(), *a.records.items()],
-                                    [b.meta.get("rep_id", ""), a.meta.get("rep_id", "")], apart)
+            profile, lent = self._profile(into, [*b.records.items(), *a.records.items()],
+                                          [b.meta.get("rep_id", ""), a.meta.get("rep_id", "")], apart)
             # What was set apart from the source is set apart from the whole now.
             others = {other: (self._apart_of(other) - {source}) | {into} for other in sorted(a.apart - {into})}
             with fenced_pipeline(self.client, fence) as pipe:
@@ -74,7 +75,7 @@ class Corrections:
                     pipe.hset(self.keys.exact, f, into)
                 for other, other_apart in others.items():
                     pipe.hset(self.keys.cluster(other), "apart", " ".join(sorted(other_apart)))
-                self._write(pipe, profile, members, exact, now, first_seen=_earliest(a, b))
+                self._write(pipe, profile, lent, members, exact, now, first_seen=_earliest(a, b))
                 self._retire(pipe, a, into, now)
                 self._reassign(pipe, list(a.members), into)
                 record.update(size=profile.size, at=iso_time(now))
@@ -152,10 +153,12 @@ class Corrections:
         staying = {h: s for h, s in a.members.items() if h not in moving}
         going = {h: a.members[h] for h in moving}
         a_apart, dest_apart = a.apart | {dest_id}, (dest.apart if dest else set()) | {a.id}
-        kept = self._profile(a.id, [(h, a.records[h]) for h in staying], [a.meta.get("rep_id", "")], a_apart)
+        kept, kept_lent = self._profile(a.id, [(h, a.records[h]) for h in staying], [a.meta.get("rep_id", "")],
+                                        a_apart)
         dest_members = {**(dest.members if dest else {}), **going}
         dest_records = [*(dest.records.items() if dest else ()), *((h, a.records[h]) for h in moving)]
-        grown = self._profile(dest_id, dest_records, [dest.meta.get("rep_id", "")] if dest else [], dest_apart)
+        grown, grown_lent = self._profile(dest_id, dest_records, [dest.meta.get("rep_id", "")] if dest else [],
+                                          dest_apart)
         # An exact-duplicate key follows the moved headlines unless a member staying behind has the same text.
         staying_keys = {self._key(a.records[h]) for h in staying}
         moved_keys = {self._key(a.records[h]) for h in moving} - staying_keys
@@ -166,10 +169,10 @@ class Corrections:
             for k in moved_keys:
                 pipe.hset(self.keys.exact, k, dest_id)
             if kept.size:
-                self._write(pipe, kept, staying, [f for f in a.exact if f not in moved_keys], now)
+                self._write(pipe, kept, kept_lent, staying, [f for f in a.exact if f not in moved_keys], now)
             else:  # its last member left: the old id follows it
                 self._retire(pipe, a, dest_id, now)
-            self._write(pipe, grown, dest_members, (dest.exact if dest else []) + sorted(moved_keys), now,
+            self._write(pipe, grown, grown_lent, dest_members, (dest.exact if dest else []) + sorted(moved_keys), now,
                         first_seen=dest.meta.get("first_seen") if dest else repr(now))
             self._reassign(pipe, moving, dest_id, placed={"placed_by": record["by"] or "", "placed_at": repr(now)})
             record.update(size=grown.size, from_size=kept.size, at=iso_time(now))
@@ -177,27 +180,33 @@ class Corrections:
             pipe.execute()
 
     def _profile(self, cluster_id: str, records: Sequence[tuple[str, dict]], keep: Sequence[str],
-                 apart: set[str]) -> ClusterProfile:
+                 apart: set[str]) -> tuple[ClusterProfile, Counter]:
+        """The profile of the members with these records, and the token counts of those whose words it does not
+        count (the semantic judge's joins: `lent`)."""
         members = []
         for hid, rec in records:
             n = self.normalizer.normalize(rec.get("text") or "", rec.get("lang") or "fr")
             members.append(Member(hid, tuple(n.tokens), n.kicker,
-                                  float(rec.get("event_at") or rec.get("received_at") or 0)))
+                                  float(rec.get("event_at") or rec.get("received_at") or 0),
+                                  counted=rec.get("lent") != "1"))
         tokens = sorted({t for m in members for t in m.tokens})
         df_raw = self.client.hmget(self.keys.df, tokens) if tokens else []
         total = self.client.hget(self.keys.meta, "total")
         df = {t: int(v) for t, v in zip(tokens, df_raw) if v}
-        return rebuild(cluster_id, members, Rarity(df, int(total or 0)), keep, frozenset(apart))
+        lent = Counter(t for m in members if not m.counted for t in set(m.tokens))
+        return rebuild(cluster_id, members, Rarity(df, int(total or 0)), keep, frozenset(apart)), lent
 
     def _key(self, record: dict) -> str:
         return exact_field(self.normalizer.normalize(record.get("text") or "", record.get("lang") or "fr").key)
 
-    def _write(self, pipe, p: ClusterProfile, members: dict[str, str], exact: list[str], now: float,
+    def _write(self, pipe, p: ClusterProfile, lent: Counter, members: dict[str, str], exact: list[str], now: float,
                first_seen: str | None = None) -> None:
         k = self.keys
-        pipe.delete(k.cluster_tokens(p.cluster_id), k.cluster_members(p.cluster_id))
+        pipe.delete(k.cluster_tokens(p.cluster_id), k.cluster_members(p.cluster_id), k.cluster_lent(p.cluster_id))
         if p.counts:
             pipe.hset(k.cluster_tokens(p.cluster_id), mapping=p.counts)
+        if lent:
+            pipe.hset(k.cluster_lent(p.cluster_id), mapping=dict(lent))
         pipe.hset(k.cluster_members(p.cluster_id), mapping=members)
         fields = {"size": p.size, "rep_id": p.representative_id, "rep_tokens": json.dumps(p.representative_tokens),
                   "rep_kicker": p.representative_kicker, "latest": repr(p.latest), "last_seen": repr(now),
@@ -211,7 +220,7 @@ class Corrections:
     def _retire(self, pipe, c: _Cluster, into: str, now: float) -> None:
         """An emptied cluster: its state goes, its id answers `merged_into` for the retention period."""
         k = self.keys
-        pipe.delete(k.cluster(c.id), k.cluster_tokens(c.id), k.cluster_members(c.id))
+        pipe.delete(k.cluster(c.id), k.cluster_tokens(c.id), k.cluster_members(c.id), k.cluster_lent(c.id))
         pipe.hset(k.cluster(c.id), mapping={"merged_into": into, "merged_at": repr(now)})
         pipe.expire(k.cluster(c.id), int(self.settings.retention_days * 86400))
         pipe.zrem(k.clusters, c.id)

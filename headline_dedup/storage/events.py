@@ -11,7 +11,8 @@ from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
 
 EVENT_TYPES = ("cluster.created", "cluster.updated", "cluster.representative_changed", "cluster.expired",
-               "cluster.members_expired", "headline.rejected", "cluster.merged", "cluster.split", "headline.moved", "policy.changed")
+               "cluster.members_expired", "headline.rejected", "cluster.merged", "cluster.split", "headline.moved",
+               "policy.changed")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ transactions run on the node serving that slot, and namespaces spread over the m
 | {t}:c:<id>               | hash   | cluster: size, representative, first/last seen, exact keys,    |
 |                          |        | clusters an editor set apart; once merged away: `merged_into`  |
 | {t}:c:<id>:tok           | hash   | token -> number of members containing it (the profile)         |
+| {t}:c:<id>:lent          | hash   | the same for the members whose words the profile does not count|
+|                          |        | (the semantic judge's joins), taken off `df` with them         |
 | {t}:c:<id>:m             | hash   | member headline id -> join score                               |
 | {t}:clusters             | zset   | cluster id by last update (listing, cursor pagination)         |
 | {t}:aging                | zset   | cluster id by when its oldest member's record expires: members |
@@ -106,6 +108,9 @@ class Keys:
 
     def cluster_tokens(self, cluster_id: str) -> str:
         return self._k("c", cluster_id, "tok")
+
+    def cluster_lent(self, cluster_id: str) -> str:
+        return self._k("c", cluster_id, "lent")
 
     def cluster_members(self, cluster_id: str) -> str:
         return self._k("c", cluster_id, "m")

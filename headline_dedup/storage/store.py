@@ -59,9 +59,10 @@ def fenced_pipeline(client: redis.Redis, fence: Fence | None) -> Iterator[redis.
 
 
 def cluster_keys(keys: Keys, cluster_ids: Sequence[str]) -> list[str]:
-    """The hash, token counts and members keys of each cluster, in that order (a script declares them)."""
-    return [key for cid in cluster_ids
-            for key in (keys.cluster(cid), keys.cluster_tokens(cid), keys.cluster_members(cid))]
+    """The hash, token counts, members and lent token counts keys of each cluster, in that order (a script
+    declares them)."""
+    return [key for cid in cluster_ids for key in (keys.cluster(cid), keys.cluster_tokens(cid),
+                                                   keys.cluster_members(cid), keys.cluster_lent(cid))]
 
 
 class RedisStore:
@@ -115,7 +116,7 @@ class RedisStore:
             for t in set(toks):
                 df[t] = df.get(t, 0) + 1
         decisions = [[d.headline_id, d.cluster_id or "", d.reason, round(d.score, 4), d.created,
-                      sorted(set(outcome.tokens[d.headline_id])) if d.cluster_id else []]
+                      sorted(set(outcome.tokens[d.headline_id])) if d.cluster_id else [], d.reason == "semantic"]
                      for d in outcome.decisions]
         profiles = [[cid, p.size, p.representative_id, json.dumps(p.representative_tokens), p.representative_kicker,
                      repr(p.latest)] for cid, p in outcome.profiles.items()]

@@ -9,6 +9,7 @@ from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
 from headline_dedup.settings import Settings
 from headline_dedup.storage.assembly import record_vectors, redis_engine
+from headline_dedup.storage.consistency import check
 from headline_dedup.storage.keys import Keys
 from headline_dedup.wordvectors import WordVectorEncoder
 
@@ -67,12 +68,22 @@ def test_the_e5_tier_on_redis_decides_as_in_memory_and_embeds_each_headline_once
     for i in range(0, len(hs), 100):
         got += engine.process(hs[i:i + 100])
     assert [d.cluster_id for d in got] == [d.cluster_id for d in expected]
-    assert any(d.reason == "semantic" for d in got)
+    semantic = [d.headline_id for d in got if d.reason == "semantic"]
+    assert semantic
+    # Their words are held apart from the profiles (`lent`), and the whole state checks out against the records.
+    assert all(redis_client.hget(Keys().headline(h), "lent") == b"1" for h in semantic)
+    report = check(redis_client, Keys())
+    assert report.ok and report.unverifiable == 0, report.problems
     embedded = engine.judge.source.embedded
     assert 0 < embedded < len(hs)  # only open decisions' headlines and candidates
     again = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="e5"))
     again.process(hs, dry_run=True)  # a restarted worker deciding the same headlines: nothing to embed again
     assert again.judge.source.embedded == 0
+    clusters = [c.decode() for c in redis_client.zrange(Keys().clusters, 0, -1)]
+    with redis_client.pipeline() as pipe:  # expiring every cluster takes back every count, the lent ones too
+        engine.store.stage_expiry(pipe, clusters)
+        pipe.execute()
+    assert redis_client.hlen(Keys().df) == 0 and int(redis_client.hget(Keys().meta, "total")) == 0
 
 
 def test_workers_embed_ahead_of_the_lock_each_its_own_share(redis_client, e5):

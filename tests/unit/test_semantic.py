@@ -32,6 +32,16 @@ def test_the_judge_joins_an_open_decision_at_its_bar_and_says_so(words):
     assert second.cluster_id != first.cluster_id and second.reason == "new" and second.semantic is None
 
 
+def test_a_headline_the_judge_joined_lends_its_words_to_no_profile(words):
+    cosine = float(words.encode(BOURSE[:1])[0] @ words.encode(BOURSE[1:])[0])
+    engine, (first, second) = _decide(words, BOURSE, bar=cosine - 0.01)
+    assert second.reason == "semantic"
+    profile = engine.store.profiles[first.cluster_id]
+    assert profile.size == 2 and set(profile.counts) == set(engine.prepare(Headline("0", BOURSE[0])).tokens)
+    assert all(n == 1 for n in profile.counts.values())  # its siblings join on the story's words, not on its own
+    assert engine.store.df["vert"] == 1  # they still count as words seen
+
+
 def test_without_enough_word_overlap_meaning_alone_never_joins(words):
     texts = ["La Bourse de Paris salue la baisse des taux de la BCE",
              "Le CAC 40 gagne du terrain, porté par Francfort"]

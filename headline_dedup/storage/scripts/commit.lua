@@ -3,7 +3,8 @@
 -- wants each key a script uses declared; `key` refuses one that is not). ARGV: headline key prefix, cluster key prefix,
 -- now, outcome JSON, retention of headline records in seconds (0: none). The outcome JSON:
 -- {df = {token: n}, counted = n, exact = {field: cluster}, decisions = {{id, cluster|"" , reason, score,
---  created, tokens}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker, latest}}}.
+--  created, tokens, lent}}, profiles = {{cluster, size, rep_id, rep_tokens_json, rep_kicker, latest}}}; `lent`:
+-- the profile does not count the headline's words (the semantic judge joined it), its cluster's `lent` does.
 local hpre, cpre, now, retention = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local o = cjson.decode(ARGV[4])
 local declared = {}
@@ -39,7 +40,7 @@ for _, d in ipairs(o.decisions) do
   else
     -- `tok`: what this commit counts for the headline, taken back when it leaves a cluster that lives on.
     redis.call('HSET', hkey, 'status', 'clustered', 'cluster_id', cid, 'reason', reason, 'score', score,
-               'clustered_at', now, 'tok', table.concat(d[6], ' '))
+               'clustered_at', now, 'tok', table.concat(d[6], ' '), 'lent', d[7] and '1' or '0')
   end
   -- A record that expired while queued is re-created by HSET: give it the retention again.
   local ttl = redis.call('PTTL', hkey)
@@ -50,7 +51,8 @@ for _, d in ipairs(o.decisions) do
   if cid ~= '' then
     newest_ttl[cid] = ttl
     if ttl > 0 and (oldest_ttl[cid] == nil or ttl < oldest_ttl[cid]) then oldest_ttl[cid] = ttl end
-    for _, t in ipairs(d[6]) do redis.call('HINCRBY', key(cpre .. cid .. ':tok'), t, 1) end
+    local counts = key(cpre .. cid .. (d[7] and ':lent' or ':tok'))
+    for _, t in ipairs(d[6]) do redis.call('HINCRBY', counts, t, 1) end
     redis.call('HSET', key(cpre .. cid .. ':m'), id, score)
     if d[5] then redis.call('HSETNX', key(cpre .. cid), 'first_seen', now) end
   end
