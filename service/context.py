@@ -74,16 +74,17 @@ class Namespaces:
                         for ns in settings.served_namespaces()}
 
     def for_request(self) -> Services:
-        """The services of the namespace the request names (set by `select_namespace`)."""
-        return self.by_name[g.get("namespace", self.default)]
-
-    def select_namespace(self) -> None:
-        """Before each request: the namespace of the `X-Namespace` header, or the default; an unknown one is a 404
-        (whether the request's API key may use it is `auth`'s to say)."""
-        wanted = request.headers.get(HEADER, "").strip() or self.default
+        """The services of the namespace the request names (set by `select_namespace`); an unknown one is a 404,
+        said only once `auth` has let the request through: whoever has no key cannot list the namespaces."""
+        wanted = g.get("namespace", self.default)
         if wanted not in self.by_name:
             raise NotFound("unknown_namespace", f"this API serves no namespace {wanted!r} (header {HEADER})")
-        g.namespace = wanted
+        return self.by_name[wanted]
+
+    def select_namespace(self) -> None:
+        """Before each request: the namespace of the `X-Namespace` header, or the default (whether the request's
+        API key may use it is `auth`'s to say)."""
+        g.namespace = request.headers.get(HEADER, "").strip() or self.default
 
 
 def namespaces() -> Namespaces:

@@ -73,7 +73,9 @@ def test_the_api_serves_several_namespaces_on_the_cluster(redis_cluster, cluster
     assert [h["id"] for h in again] == [h["id"] for h in first.get_json()["headlines"]]
     assert all(h["duplicate_request"] for h in again)
     assert post(desk_key, b, texts).status_code == 403  # the desk's key may not use b
-    assert post(desk_key, "nowhere", texts).get_json()["error"]["code"] == "unknown_namespace"
+    assert post(desk_key, "nowhere", texts).status_code == 403  # nor one that does not exist
+    assert post(admin_key, "nowhere", texts).get_json()["error"]["code"] == "unknown_namespace"
+    assert post("hdk_wrong", "nowhere", texts).status_code == 401  # without a key, no word of what exists
     assert post(admin_key, b, texts[:1]).status_code == 202  # admin: every namespace
     with running_workers(cluster_client, Settings(namespace=a, **FAST), 1), \
             running_workers(cluster_client, Settings(namespace=b, **FAST), 1):

@@ -119,6 +119,7 @@ def test_private_addresses_are_refused_unless_allowed(redis_client):
         assert r.status_code == 400 and r.get_json()["error"]["code"] == "forbidden_webhook_url", url
     r = http.post("/v1/webhooks", json={"url": "ftp://example.org/x"})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "url"
+    assert "http:// or https:// URL" in r.get_json()["error"]["message"]  # in words, not a regular expression
     assert http.get("/v1/webhooks").get_json()["webhooks"] == []
 
 
