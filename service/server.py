@@ -95,6 +95,8 @@ class Server(BaseApplication):
         self.cfg.set("worker_connections", self.threads + 1000)  # room for idle keep-alive connections
         self.cfg.set("workers", 1)
         self.cfg.set("graceful_timeout", 10)
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1: its control socket sits at one path
+            self.cfg.set("control_socket_disable", True)   # per user (~/.gunicorn), shared by every API on the host
 
     def load(self):
         return self.app_factory()

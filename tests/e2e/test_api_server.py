@@ -37,6 +37,8 @@ def test_the_default_server_keeps_threads_for_requests_beside_the_streams():
     server = Server(Settings(), app_factory=lambda: None)
     assert server.cfg.threads == Settings().max_event_streams + REQUEST_THREADS
     assert server.cfg.worker_class.socket_class.timeout_seconds == Settings().read_timeout_seconds == 30
+    # No control socket: gunicorn puts it at one path per user, which two APIs on one host would fight over.
+    assert getattr(server.cfg, "control_socket_disable", True)
 
 
 def test_500_idle_streams_leave_posts_and_readiness_alone(redis_server, tmp_path):
