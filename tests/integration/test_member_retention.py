@@ -117,3 +117,45 @@ def test_one_expiry_run_takes_every_page_that_is_due(redis_client, monkeypatch):
     time.sleep(RETENTION - 0.9)  # every record within the guard
     assert sorted(worker.expire_clusters()) == sorted(clusters)
     assert client.zcard(keys.clusters) == 0 and client.zcard(keys.aging) == 0
+
+
+def test_a_member_the_judge_joined_leaves_with_its_lent_counts(redis_client):
+    from collections import Counter
+
+    from headline_dedup.clustering import ClusterProfile, Decision
+    from headline_dedup.normalize import default_normalizer
+    from headline_dedup.ports import BatchOutcome
+    from headline_dedup.storage.retention import MemberRetention
+    from headline_dedup.storage.store import RedisStore
+
+    keys = Keys(namespace="lent")
+    texts = {"1": "La Bourse de Paris salue la baisse des taux de la BCE",
+             "2": "La Bourse de Paris salue la baisse des taux décidée par la BCE",
+             "3": "Les Bourses européennes terminent dans le vert après la BCE"}
+    tokens = {h: tuple(default_normalizer().normalize(t).tokens) for h, t in texts.items()}
+    for h, t in texts.items():  # the records as ingest writes them
+        redis_client.hset(keys.headline(h), mapping={"text": t, "lang": "fr", "status": "queued"})
+        redis_client.expire(keys.headline(h), 3600)
+    profile = ClusterProfile("c1", 3, dict(Counter(t for h in ("1", "2") for t in set(tokens[h]))), "1", tokens["1"])
+    RedisStore(redis_client, keys, record_ttl=3600).commit(BatchOutcome(
+        decisions=[Decision("1", "c1", "new", 1.0, created=True), Decision("2", "c1", "similar", 0.8),
+                   Decision("3", "c1", "semantic", 0.3, semantic=0.95)],
+        tokens=tokens, profiles={"c1": profile}))
+
+    def counts(key):
+        return {as_text(t): int(n) for t, n in redis_client.hgetall(key).items()}
+    assert counts(keys.cluster_lent("c1")) == dict.fromkeys(set(tokens["3"]), 1)  # apart from the profile
+    assert counts(keys.cluster_tokens("c1")) == profile.counts
+    assert check(redis_client, keys).ok
+
+    redis_client.pexpire(keys.headline("3"), 500)  # its record is about to expire: as if its time had come,
+    redis_client.zadd(keys.aging, {"c1": 0})  # the cluster is due
+    retention = MemberRetention(redis_client, keys, guard=60)
+    with redis_client.pipeline() as pipe:
+        retention.stage(pipe, retention.due(time.time()))
+        pipe.execute()
+    assert sorted(as_text(m) for m in redis_client.hkeys(keys.cluster_members("c1"))) == ["1", "2"]
+    assert not redis_client.exists(keys.cluster_lent("c1")) and counts(keys.cluster_tokens("c1")) == profile.counts
+    assert counts(keys.df) == profile.counts and int(redis_client.hget(keys.meta, "total")) == 2
+    report = check(redis_client, keys)
+    assert report.ok and report.unverifiable == 0, report.problems
