@@ -91,7 +91,8 @@ def _snapshot(client: redis.Redis, keys: Keys, headlines: int, baseline: int) ->
     index = bands + family_bytes(families, MEANING_FAMILIES)
     used = client.info("memory")["used_memory"] - baseline
     return {"headlines": headlines, "indexed": indexed, "used_memory_bytes": used,
-            "bytes_per_headline": used / headlines, "band_bytes": bands, "band_bytes_per_indexed": bands / max(indexed, 1),
+            "bytes_per_headline": used / headlines, "band_bytes": bands,
+            "band_bytes_per_indexed": bands / max(indexed, 1),
             "index_bytes": index, "index_bytes_per_indexed": index / max(indexed, 1),
             "families_bytes_per_headline": sum(f["bytes"] for f in families.values()) / headlines,
             "families": families}

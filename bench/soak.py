@@ -138,7 +138,8 @@ def main() -> None:
     png = plot(r["samples"], args.out / "soak.png")
     peaks = ", ".join(f"{k.removeprefix('rss_').removesuffix('_mb')} {max(s[k] for s in r['samples']):.0f} MB"
                       for k in keys if k.startswith("rss_"))
-    md = (f"# Soak: {args.minutes:g} min at {args.rate:g} headlines/s, 2 workers, {args.subscribers} SSE subscribers\n\n"
+    md = (f"# Soak: {args.minutes:g} min at {args.rate:g} headlines/s, 2 workers, {args.subscribers} SSE "
+          f"subscribers\n\n"
           f"Posted {r['posted']:,} ({r['rate_actual']:.0f}/s, {r['posters']} posting clients, batches of "
           f"{r['batch']}), errors {r['errors']}, events per subscriber "
           f"{r['events_per_subscriber_min']:,}-{r['events_per_subscriber_max']:,}; final: {r['final_stats']}.\n\n"

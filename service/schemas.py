@@ -290,8 +290,9 @@ class PolicyChanged(BaseModel):
 
 EVENT_MODELS = {"cluster.created": ClusterCreated, "cluster.updated": ClusterUpdated,
                 "cluster.representative_changed": RepresentativeChanged, "cluster.expired": ClusterExpired,
-                "cluster.members_expired": ClusterMembersExpired, "headline.rejected": HeadlineRejected, "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit,
-                "headline.moved": HeadlineMoved, "policy.changed": PolicyChanged}
+                "cluster.members_expired": ClusterMembersExpired, "headline.rejected": HeadlineRejected,
+                "cluster.merged": ClusterMerged, "cluster.split": ClusterSplit, "headline.moved": HeadlineMoved,
+                "policy.changed": PolicyChanged}
 
 
 # Corrections (editors).

@@ -59,11 +59,10 @@ class MemberRetention:
             return out
         pipe = self.client.pipeline(transaction=False)
         for cid in ids:
-            pipe.hget(k.cluster(cid), "size")
-            pipe.hget(k.cluster(cid), "rep_id")
+            pipe.hmget(k.cluster(cid), ["size", "rep_id"])
             pipe.hkeys(k.cluster_members(cid))
         raw = pipe.execute()
-        listed = [(cid, raw[3 * i], as_text(raw[3 * i + 1]), [as_text(m) for m in raw[3 * i + 2]])
+        listed = [(cid, raw[2 * i][0], as_text(raw[2 * i][1]), [as_text(m) for m in raw[2 * i + 1]])
                   for i, cid in enumerate(ids)]
         pipe = self.client.pipeline(transaction=False)
         for _, size, _, members in listed:

@@ -165,3 +165,11 @@ def test_a_webhook_may_subscribe_to_editors_corrections_alone(stack):
     rx.close()
     assert [json.loads(body)["type"] for _, body, _ in rx.calls] == ["cluster.merged"]
     assert http.post("/v1/webhooks", json={"url": rx.url, "types": ["cluster.renamed"]}).status_code == 422
+
+
+def test_every_event_type_has_a_documented_payload_and_a_webhook_may_name_it():
+    """The events stream's types (storage) and their payload models (the API) are two lists: they must agree."""
+    from headline_dedup.service.schemas import EVENT_MODELS
+    from headline_dedup.storage.events import EVENT_TYPES
+
+    assert sorted(EVENT_MODELS) == sorted(EVENT_TYPES)

@@ -130,7 +130,9 @@ if mode == 'sweep' then
   current, window = tonumber(ARGV[3]), tonumber(ARGV[4])
   local fields = t.size + t.split
   local names = {}
-  for i = 0, math.min(tonumber(ARGV[2]), fields, CHUNK) - 1 do names[#names + 1] = struct.pack('<I3', (cursor + i) % fields) end
+  for i = 0, math.min(tonumber(ARGV[2]), fields, CHUNK) - 1 do
+    names[#names + 1] = struct.pack('<I3', (cursor + i) % fields)
+  end
   if #names == 0 then return {0, 0} end
   local values = redis.call('HMGET', tkey, unpack(names))
   local writes, gone, dropped = {}, {}, 0
