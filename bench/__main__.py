@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench import data, offline, report
 from headline_dedup import logs
-from headline_dedup.runtime import tune_gc
+from headline_dedup.runtime import tune_process
 
 
 def run_offline(size: int, out_dir: Path) -> Path:
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--smoke", action="store_true", help="tiny sizes, results under bench/results/smoke")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
-    tune_gc()  # as the console script does
+    tune_process()  # as the console script does
     logs.configure("WARNING", "console")  # the workers run in-process in some benchmarks: keep the reports clean
     out_dir = args.out or (report.RESULTS / "smoke" if args.smoke else report.RESULTS)
     size = 500 if args.smoke else args.size

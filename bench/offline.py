@@ -18,7 +18,7 @@ from bench import data, report
 from bench.data import Row
 from headline_dedup.feeds import FeedRow
 from headline_dedup.offline import cluster_rows, memory_engine
-from headline_dedup.runtime import tune_gc
+from headline_dedup.runtime import tune_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline", type=Path, default=None, help="a checkout of an earlier commit to run alongside")
     p.add_argument("--out", type=Path, default=report.RESULTS)
     args = p.parse_args(argv)
-    tune_gc()  # as `python -m bench` does: the loop runs in this process
+    tune_process()  # as `python -m bench` does: the loop runs in this process
     result = plain_list(data.scrape(args.size), args.repeats, args.baseline)
     path = report.write("offline.plain-list", result, plain_list_markdown(result), args.out)
     print(path.read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import data, offline, report
 from bench.service import ROOT
-from headline_dedup.runtime import tune_gc
+from headline_dedup.runtime import tune_process
 
 
 def _rss_mb() -> float:
@@ -69,7 +69,7 @@ def main() -> None:
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--chunk", type=int, default=10_000)
     args = p.parse_args()
-    tune_gc()
+    tune_process()
     print(json.dumps(measure(args.size, args.chunk)))
 
 

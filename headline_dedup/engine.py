@@ -97,10 +97,8 @@ class Engine:
         leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
         keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         twinned, copies = self._twinned(normalized, leads)
-        if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
-            found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
-        else:
-            found = self.index.insert_and_query(entries, frozenset(headlines[i].id for i in copies))
+        found, near = self._search(entries, frozenset(headlines[i].id for i in copies),
+                                   frozenset(headlines[i].id for i in twinned), dry_run)
         candidates = dict(zip(indexable, found))
         for i in twinned:
             if i in candidates:
@@ -108,10 +106,7 @@ class Engine:
         by_meaning, agreement = {}, {}
         if self.judge is not None:
             self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
-        if self.dense is not None and entries:
-            skip = frozenset(headlines[i].id for i in twinned)
-            near = self.dense.index.query(entries, within=True, skip=skip) if dry_run else \
-                self.dense.index.insert_and_query(entries, skip)
+        if near is not None:
             by_meaning = dict(zip(indexable, near))
             agreement = dict(zip(indexable, self._agreement(entries)))
         if self.judge is not None:
@@ -147,6 +142,24 @@ class Engine:
         if not dry_run:
             self.store.commit(outcome)
         return outcome.decisions
+
+    def _search(self, entries: list[IndexEntry], copies: frozenset[str], twinned: frozenset[str], dry_run: bool
+                ) -> tuple[list[list[str]], list[list[str]] | None]:
+        """Each entry's candidates by words (the band index; the `copies` are inserted, not searched for), and
+        by meaning (the dense index, if any; not for the `twinned`), inserting the entries unless `dry_run`."""
+        dense = self.dense.index if self.dense is not None and entries else None
+        if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
+            found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
+            return found, dense.query(entries, within=True, skip=twinned) if dense is not None else None
+        if dense is None:
+            return self.index.insert_and_query(entries, copies), None
+        dense.refresh()  # what other processes added, before this batch adds itself
+        begin = getattr(self.index, "begin_insert_and_query", None)
+        if begin is None:
+            return self.index.insert_and_query(entries, copies), dense.insert_and_query(entries, twinned)
+        finish = begin(entries, copies)  # an index on a server answers while this process searches by meaning
+        near = dense.insert_and_query(entries, twinned)
+        return finish(), near
 
     def _twinned(self, normalized: list[NormalizedHeadline | None], leads: dict[int, str | None]
                  ) -> tuple[list[int], list[int]]:

@@ -58,6 +58,9 @@ class BatchOutcome:
 
 
 class CandidateIndex(Protocol):
+    """An index on a server may also offer `begin_insert_and_query(entries, copies)`: the same, in two halves
+    (it returns the call that waits for the answer), so the engine searches by meaning while the server works."""
+
     def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
         """For each entry in order: the ids of indexed headlines sharing a band (earlier entries of the same

@@ -6,7 +6,7 @@ import sys
 
 from headline_dedup import logs
 from headline_dedup.errors import HeadlineDedupError
-from headline_dedup.runtime import tune_gc
+from headline_dedup.runtime import tune_process
 from headline_dedup.settings import Settings
 
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    tune_gc()
+    tune_process()
     try:
         settings = Settings()
         logs.configure(settings.log_level, settings.log_format)

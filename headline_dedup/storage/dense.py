@@ -4,9 +4,10 @@ The band index script appends every headline it adds to `near` (its id, time and
 in the same atomic step, and trims the stream to the window. A process searching by meaning first reads what
 the stream gained since it last looked (`XRANGE` from its last id), rebuilds those vectors from the rows, and
 searches its mirror: an exact search over the window's vectors, one matrix product per batch. Searches for a
-batch happen under the clustering lock, after that batch's band insert, so the mirror holds every headline
-decided before it, whichever worker decided it. The entries a batch's own insert appended are not read back: the
-band index says which stream ids they got, and the batch goes into the mirror from memory.
+batch happen under the clustering lock, beside that batch's band insert (the engine runs the two at once), so
+the mirror holds every headline decided before it, whichever worker decided it, and the batch goes into the
+mirror from memory. The entries a batch's own insert appended are not read back: the band index says which
+stream ids they got (`RedisIndex.appended`), and the next catch-up steps over them.
 """
 from __future__ import annotations
 
@@ -31,13 +32,26 @@ class RedisDenseIndex:
         self.client, self.keys, self.encoder, self.mirror, self.bands = client, keys, encoder, mirror, bands
         self._last = "0-0"  # the last stream entry mirrored
 
-    def catch_up(self, exclude: set[str] = frozenset(), before: str | None = None) -> int:
-        """Mirror the entries added since the last call (except `exclude`: the batch being inserted), up to the
-        stream id `before` (exclusive; None: to the end); returns how many were added."""
+    def catch_up(self, exclude: set[str] = frozenset()) -> int:
+        """Mirror the entries added since the last call, except `exclude` and what this process's own inserts
+        appended; returns how many."""
+        added = 0
+        while self.bands.appended:
+            first, last = self.bands.appended[0]
+            added += self._read(exclude, before=first)
+            if _stream_id(last) > _stream_id(self._last):
+                self._last = last
+            self.bands.appended.pop(0)
+        return added + self._read(exclude)
+
+    def _read(self, exclude: set[str], before: str | None = None) -> int:
+        """Mirror the stream's entries after the last one mirrored, up to `before` (exclusive; None: the end)."""
         added = 0
         while True:
             start = "-" if self._last == "0-0" else f"({self._last}"
             end = "+" if before is None else f"({before}"
+            if before is not None and _stream_id(before) <= _stream_id(self._last):
+                return added
             page = self.client.xrange(self.keys.near, min=start, max=end, count=CATCH_UP_COUNT)
             if not page:
                 return added
@@ -67,12 +81,18 @@ class RedisDenseIndex:
     def vector_of(self, headline_id: str):
         return self.mirror.vector_of(headline_id)
 
+    def refresh(self) -> None:
+        """Mirror what other processes appended (called before this process's next band insert begins: read
+        while it runs, the stream would hold the batch too, and the read would wait for the insert)."""
+        self.catch_up()
+
     def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
-        """Called right after the band index inserted `entries` (under the clustering lock, so the ids that
-        insert appended are the stream's newest, and only this batch's)."""
-        appended = self.bands.appended
-        self.catch_up(exclude={e.headline_id for e in entries}, before=appended[0] if appended else None)
-        if appended:
-            self._last = appended[1]
+        """Called under the clustering lock, after `refresh` (the band insert of `entries` may be running)."""
         return self.mirror.insert_and_query(entries, skip)
+
+
+def _stream_id(mid: str) -> tuple[int, int]:
+    """A stream entry id ("1700000000000-3") in the order Redis gives them."""
+    ms, _, seq = mid.partition("-")
+    return int(ms), int(seq or 0)

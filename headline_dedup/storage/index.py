@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 import struct
 import time
-from typing import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
 
 import numpy as np
 import redis
@@ -32,6 +33,7 @@ SCRIPT = lua.source("insert_and_query.lua")
 BAND_KEY_BYTES = 4  # of each 8-byte band key: the table's entries are (key, id, bucket), 12 bytes
 BUCKETS_PER_WINDOW = 3
 SWEEP_CHUNK = 1000  # fields a sweep's script call visits (its CHUNK)
+APPENDED_KEPT = 64  # ranges of near stream ids kept for the dense mirror (`RedisIndex.appended`)
 MIN_LEVEL, MAX_LEVEL = 10, 23  # the table's levels (as its script has them)
 
 
@@ -48,8 +50,12 @@ class RedisIndex:
         self.bucket_seconds = max(1.0, window_seconds / BUCKETS_PER_WINDOW)
         self.window_seconds = window_seconds
         self._script = client.register_script(SCRIPT)
-        self.appended: tuple[str, str] | None = None  # the near stream ids the last insert appended (first, last)
+        # The near stream ids each insert appended (first, last), oldest first, until the dense mirror of this
+        # process takes them (`RedisDenseIndex`: it need not read back what it holds). A list: an insert may
+        # end while the mirror reads the stream. Only a hint: past APPENDED_KEPT, the oldest are forgotten.
+        self.appended: list[tuple[str, str]] = []
         self._geometry = ""  # the band table's `level:split` as the last call left it
+        self._sender: ThreadPoolExecutor | None = None  # the thread `begin_insert_and_query` sends from
         self.check_fingerprint()
 
     def check_fingerprint(self) -> None:
@@ -74,8 +80,29 @@ class RedisIndex:
 
     def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
-        *found, appended = self._run("insert", entries, copies)
-        self.appended = tuple(appended) or None
+        return self.begin_insert_and_query(entries, copies, wait=True)()
+
+    def begin_insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset(),
+                               wait: bool = False) -> Callable[[], list[list[str]]]:
+        """`insert_and_query` in two halves: the script's arguments are built now and sent from a thread of the
+        index's own, and the call returned waits for its answer (the engine searches by meaning meanwhile: the
+        server does most of the work). `wait`: sent and answered now."""
+        if not entries:
+            return list
+        request = self._request("insert", entries, copies)
+        if wait:
+            reply = self._script(**request)
+            return lambda: self._inserted(reply)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="band-index")
+        sent = self._sender.submit(self._script, **request)
+        return lambda: self._inserted(sent.result())
+
+    def _inserted(self, reply) -> list[list[str]]:
+        *found, appended = self._answer(reply)
+        if appended:
+            self.appended.append((appended[0], appended[-1]))
+            del self.appended[:-APPENDED_KEPT]
         return found
 
     def sweep(self, share: float, now: float | None = None) -> tuple[int, int]:
@@ -124,6 +151,10 @@ class RedisIndex:
              ) -> list[list[str]]:
         if not entries:
             return [[]]
+        return self._answer(self._script(**self._request(mode, entries, copies)))
+
+    def _request(self, mode: str, entries: Sequence[IndexEntry], copies: frozenset[str]) -> dict:
+        """The script's keys and arguments for `entries`."""
         near_minid = f"{int((time.time() - self._keep) * 1000)}-0" if any(e.words for e in entries) else "0"
         band_keys, field_names = self._band_fields(entries)
         args: list = [mode, int(self._keep), self.signer.params.bands[0], len(entries), near_minid,
@@ -132,9 +163,12 @@ class RedisIndex:
         for e, band, named in zip(entries, band_keys, field_names):  # an entry's bands: one argument, split there
             args += [_decimal(e.headline_id, mode == "query"), band, named, pack_words(e.words),
                      repr(float(e.timestamp)), "1" if e.headline_id in copies else ""]
-        *result, appended, self._geometry = self._script(keys=[self.keys.bands, self.keys.meta, self.keys.near],
-                                                         args=args)
-        self._geometry = as_text(self._geometry)
+        return {"keys": [self.keys.bands, self.keys.meta, self.keys.near], "args": args}
+
+    def _answer(self, reply) -> list[list[str]]:
+        """Each entry's candidates, then the near stream ids appended (none, or the first and the last)."""
+        *result, appended, geometry = reply
+        self._geometry = as_text(geometry)
         return [[x for x in as_text(found).split(",") if x] for found in result] + [as_text(appended).split()]
 
     def _band_fields(self, entries: Sequence[IndexEntry]) -> tuple[list[bytes], list[bytes]]:

@@ -30,6 +30,32 @@ def test_two_workers_mirrors_give_the_clusters_of_one_in_memory_engine(redis_cli
     assert sum(d.reason != "new" for d in memory_engine().process(hs)) < sum(a != b.id for a, b in zip(got, hs))
 
 
+class _CountingReads:
+    """The real client, counting the near stream entries read through it."""
+
+    def __init__(self, client):
+        self.client, self.read = client, 0
+
+    def xrange(self, *args, **kwargs):
+        page = self.client.xrange(*args, **kwargs)
+        self.read += len(page)
+        return page
+
+
+def test_a_mirror_reads_back_what_others_appended_not_its_own(redis_client):
+    hs = _headlines(200)
+    settings = Settings(vectors="words", judge="none")
+    a, b = (redis_engine(redis_client, Keys(), settings) for _ in range(2))
+    spy = a.dense.index.client = _CountingReads(redis_client)
+    a.process(hs[:50])
+    own = redis_client.xlen(Keys().near)
+    b.process(hs[50:100])
+    others = redis_client.xlen(Keys().near) - own
+    a.process(hs[100:150])
+    assert spy.read == others  # b's batch, read before a's second one; a's first batch was not read back
+    assert len(a.dense.index.mirror) == redis_client.xlen(Keys().near)  # each headline once
+
+
 def test_the_near_stream_holds_each_headline_and_mirrors_hold_it_once(redis_client):
     engine = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="none"))
     hs = _headlines(40)
