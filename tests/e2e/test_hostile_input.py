@@ -3,6 +3,7 @@ line breaks, and the rate limiter's headers and buckets. Through the Flask app a
 the real servers (threaded werkzeug, and gunicorn as `api` and `serve` run it)."""
 import io
 import json
+import re
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from headline_dedup import apikeys
 from headline_dedup.settings import Settings
 from headline_dedup.storage.keys import Keys
 from headline_dedup.service import create_app
+from headline_dedup.service.schemas import READABLE
 from tests.e2e.conftest import api_process
 from tests.e2e.test_live_server import live  # noqa: F401  (a threaded werkzeug server)
 
@@ -21,6 +23,11 @@ LIMIT = Settings().max_body_bytes
 @pytest.fixture
 def http(redis_client):
     return create_app(Settings(), redis_client).test_client()
+
+
+# ECMAScript's `\s` (WhiteSpace and LineTerminator), the dialect of the OpenAPI document's patterns.
+ECMA_SPACE = ("\t\n\x0b\x0c\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+              + "\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
 def _stored(client) -> int:
@@ -185,3 +192,17 @@ def test_a_wait_that_is_no_duration_is_400_naming_it(http, redis_client, wait):
     r = http.post(f"/v1/headlines?wait={wait}", json={"text": "Zone euro: la croissance cale"})
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "wait"
     assert _stored(redis_client) == 0
+
+
+def test_the_text_pattern_calls_blank_what_either_regex_dialect_calls_space():
+    python_space = {chr(c) for c in range(0x110000) if re.match(r"\s", chr(c))}
+    assert python_space ^ set(ECMA_SPACE)  # they differ: the pattern has to name the difference
+    assert not [ch for ch in python_space | set(ECMA_SPACE) if re.match(READABLE, ch)]
+
+
+@pytest.mark.parametrize("text", ["\x1c", "\x1f", "\x85", "\ufeff", " \ufeff\u3000 "])
+def test_a_text_blank_in_either_regex_dialect_is_422_and_stores_nothing(http, redis_client, text):
+    r = http.post("/v1/headlines", json={"text": text})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "text", r.get_json()
+    assert _stored(redis_client) == 0
+    assert http.post("/v1/headlines", json={"text": f"\ufeff{text}Titre"}).status_code == 202
