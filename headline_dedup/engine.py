@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
+from headline_dedup.candidates import CandidateFinder
 from headline_dedup.clustering import ClusterProfile, Decision, Policy, PolicyParams
 from headline_dedup.errors import InvalidHeadline
 from headline_dedup.normalize import NormalizedHeadline, Normalizer, default_normalizer
@@ -52,6 +53,7 @@ class Engine:
         self.cluster_id_for = cluster_id_for
         self.dense = dense
         self.judge = judge
+        self.candidates = CandidateFinder(index, self.signer, dense, judged=judge is not None)
         self._batch_vectors: dict = {}  # the current batch's candidate vectors, by headline id
 
     def set_policy(self, params: PolicyParams) -> None:
@@ -97,8 +99,8 @@ class Engine:
         leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
         keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         twinned, copies = self._twinned(normalized, leads)
-        found, near = self._search(entries, frozenset(headlines[i].id for i in copies),
-                                   frozenset(headlines[i].id for i in twinned), dry_run)
+        found, near = self.candidates.find(entries, frozenset(headlines[i].id for i in copies),
+                                           frozenset(headlines[i].id for i in twinned), dry_run)
         candidates = dict(zip(indexable, found))
         for i in twinned:
             if i in candidates:
@@ -108,7 +110,7 @@ class Engine:
             self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
         if near is not None:
             by_meaning = dict(zip(indexable, near))
-            agreement = dict(zip(indexable, self._agreement(entries)))
+            agreement = dict(zip(indexable, self.candidates.agreement(entries)))
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
 
@@ -143,23 +145,12 @@ class Engine:
             self.store.commit(outcome)
         return outcome.decisions
 
-    def _search(self, entries: list[IndexEntry], copies: frozenset[str], twinned: frozenset[str], dry_run: bool
-                ) -> tuple[list[list[str]], list[list[str]] | None]:
-        """Each entry's candidates by words (the band index; the `copies` are inserted, not searched for), and
-        by meaning (the dense index, if any; not for the `twinned`), inserting the entries unless `dry_run`."""
-        dense = self.dense.index if self.dense is not None and entries else None
-        if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
-            found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
-            return found, dense.query(entries, within=True, skip=twinned) if dense is not None else None
-        if dense is None:
-            return self.index.insert_and_query(entries, copies), None
-        dense.refresh()  # what other processes added, before this batch adds itself
-        begin = getattr(self.index, "begin_insert_and_query", None)
-        if begin is None:
-            return self.index.insert_and_query(entries, copies), dense.insert_and_query(entries, twinned)
-        finish = begin(entries, copies)  # an index on a server answers while this process searches by meaning
-        near = dense.insert_and_query(entries, twinned)
-        return finish(), near
+    def _entries(self, headlines: Sequence[Headline], signatures) -> list[IndexEntry]:
+        """The index entries of `headlines`; their vectors go to the judge too when it reads the same encoder."""
+        entries = self.candidates.entries(headlines, signatures)
+        if self.judge is not None and self.dense is not None and self.judge.source.encoder is self.dense.encoder:
+            self.judge.source.add({e.headline_id: e.vector for e in entries})
+        return entries
 
     def _twinned(self, normalized: list[NormalizedHeadline | None], leads: dict[int, str | None]
                  ) -> tuple[list[int], list[int]]:
@@ -186,49 +177,6 @@ class Engine:
         except InvalidHeadline:
             return None
         return f"lead:{n.key}" if len(set(n.tokens)) >= LEAD_MIN_TOKENS else None
-
-    def _batch_mates(self, entries: list[IndexEntry]) -> list[list[str]]:
-        """For each entry, the earlier entries of the batch that share a band with it."""
-        seen: dict[bytes, list[str]] = {}
-        out = []
-        for e in entries:
-            mates: dict[str, None] = {}
-            bands = self.signer.band_keys(e.signature)
-            for band in bands:
-                mates.update(dict.fromkeys(seen.get(band, ())))
-            for band in bands:
-                seen.setdefault(band, []).append(e.headline_id)
-            out.append(list(mates))
-        return out
-
-    def _entries(self, headlines: Sequence[Headline], signatures) -> list[IndexEntry]:
-        """Index entries; with `dense`, each carries its vector (and its word rows, for word vectors: the band
-        index stores them where a service's processes mirror them)."""
-        if self.dense is None or not headlines:
-            return [IndexEntry(h.id, s, h.timestamp) for h, s in zip(headlines, signatures)]
-        texts = [h.text for h in headlines]
-        encode_words = getattr(self.dense.encoder, "encode_words", None)
-        if encode_words is not None:
-            vectors, words = encode_words(texts)
-        else:
-            vectors, words = self.dense.encoder.encode(texts), [()] * len(texts)
-        if self.judge is not None and self.judge.source.encoder is self.dense.encoder:
-            self.judge.source.add({h.id: v for h, v in zip(headlines, vectors)})
-        return [IndexEntry(h.id, s, h.timestamp, v, w) for h, s, v, w in zip(headlines, signatures, vectors, words)]
-
-    def _agreement(self, entries: list[IndexEntry]):
-        """For each entry, a test of whether a neighbour by meaning agrees with it in words (`DenseSearch`), asked
-        only when a decision needs it. An encoder without words to align: every neighbour agrees, or none when a
-        judge is there to judge them."""
-        align, floor = getattr(self.dense.encoder, "alignment", None), self.dense.min_alignment
-        if align is None or floor is None:
-            return [lambda other, ok=self.judge is None: ok for _ in entries]
-        batch = {e.headline_id: e.words for e in entries}
-
-        def agrees(words, other):
-            theirs = batch[other] if other in batch else self.dense.index.words_of(other)
-            return align(words, theirs) >= floor
-        return [lambda other, words=e.words: agrees(words, other) for e in entries]
 
     def _decide(self, h: Headline, n: NormalizedHeadline, lead: str | None, cands: list[str] | None,
                 by_meaning: Sequence[str], agrees, snap, profiles, rarity: Rarity) -> Decision:
@@ -309,7 +257,7 @@ class Engine:
         for m in members:
             theirs = self._batch_vectors.get(m)
             if theirs is None:
-                theirs = self.dense.index.vector_of(m)
+                theirs = self.candidates.vector_of(m)
             if theirs is not None and float(mine @ theirs) >= floor:
                 kept.append(m)
         return kept

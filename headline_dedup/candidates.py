@@ -1,0 +1,85 @@
+"""A batch's candidates: for each headline, the earlier ones that share a MinHash band with it (the band index)
+and its nearest by meaning (the dense index, see `vectors`), found together. A band index on a server answers
+while this process searches by meaning; in one process the two searches run in turn.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from headline_dedup.ports import CandidateIndex, Headline, IndexEntry
+from headline_dedup.signatures import Signer
+from headline_dedup.vectors import DenseSearch
+
+Agrees = Callable[[str], bool]  # whether a neighbour by meaning (its id) agrees with a headline in words
+
+
+class CandidateFinder:
+    """The band index and, if any, the dense search beside it; `judged`: a semantic judge decides what only
+    meaning found (so an encoder without words to align lets none of it to the lexical rules)."""
+
+    def __init__(self, index: CandidateIndex, signer: Signer, dense: DenseSearch | None = None,
+                 judged: bool = False):
+        self.index, self.signer, self.dense, self.judged = index, signer, dense, judged
+
+    def entries(self, headlines: Sequence[Headline], signatures) -> list[IndexEntry]:
+        """Index entries; with `dense`, each carries its vector (and its word rows, for word vectors: the band
+        index stores them where a service's processes mirror them)."""
+        if self.dense is None or not headlines:
+            return [IndexEntry(h.id, s, h.timestamp) for h, s in zip(headlines, signatures)]
+        texts = [h.text for h in headlines]
+        encode_words = getattr(self.dense.encoder, "encode_words", None)
+        if encode_words is not None:
+            vectors, words = encode_words(texts)
+        else:
+            vectors, words = self.dense.encoder.encode(texts), [()] * len(texts)
+        return [IndexEntry(h.id, s, h.timestamp, v, w) for h, s, v, w in zip(headlines, signatures, vectors, words)]
+
+    def find(self, entries: list[IndexEntry], copies: frozenset[str], twinned: frozenset[str], dry_run: bool
+             ) -> tuple[list[list[str]], list[list[str]] | None]:
+        """Each entry's candidates by words (the `copies` are inserted, not searched for), and by meaning (None
+        without a dense search; none for the `twinned`), inserting the entries unless `dry_run`."""
+        dense = self.dense.index if self.dense is not None and entries else None
+        if dry_run:  # what the batch would do: its earlier headlines are candidates as in a real run
+            found = [[*a, *b] for a, b in zip(self.index.query(entries), self._batch_mates(entries))]
+            return found, dense.query(entries, within=True, skip=twinned) if dense is not None else None
+        if dense is None:
+            return self.index.insert_and_query(entries, copies), None
+        dense.refresh()  # what other processes added, before this batch adds itself
+        begin = getattr(self.index, "begin_insert_and_query", None)
+        if begin is None:
+            return self.index.insert_and_query(entries, copies), dense.insert_and_query(entries, twinned)
+        finish = begin(entries, copies)  # an index on a server answers while this process searches by meaning
+        near = dense.insert_and_query(entries, twinned)
+        return finish(), near
+
+    def agreement(self, entries: list[IndexEntry]) -> list[Agrees]:
+        """For each entry, a test of whether a neighbour by meaning agrees with it in words (`DenseSearch`), asked
+        only when a decision needs it. An encoder without words to align: every neighbour agrees, or none when a
+        judge is there to judge them."""
+        align, floor = getattr(self.dense.encoder, "alignment", None), self.dense.min_alignment
+        if align is None or floor is None:
+            return [lambda other, ok=not self.judged: ok for _ in entries]
+        batch = {e.headline_id: e.words for e in entries}
+
+        def agrees(words, other):
+            theirs = batch[other] if other in batch else self.dense.index.words_of(other)
+            return align(words, theirs) >= floor
+        return [lambda other, words=e.words: agrees(words, other) for e in entries]
+
+    def vector_of(self, headline_id: str):
+        """The candidate vector of an earlier headline still in the dense index (None if it has left)."""
+        return self.dense.index.vector_of(headline_id) if self.dense is not None else None
+
+    def _batch_mates(self, entries: list[IndexEntry]) -> list[list[str]]:
+        """For each entry, the earlier entries of the batch that share a band with it."""
+        seen: dict[bytes, list[str]] = {}
+        out = []
+        for e in entries:
+            mates: dict[str, None] = {}
+            bands = self.signer.band_keys(e.signature)
+            for band in bands:
+                mates.update(dict.fromkeys(seen.get(band, ())))
+            for band in bands:
+                seen.setdefault(band, []).append(e.headline_id)
+            out.append(list(mates))
+        return out
