@@ -25,7 +25,7 @@ def create_app(settings: Settings, client: redis.Redis, keyring: KeyRing | None 
     app.before_request(namespaces.select_namespace)  # before `auth`'s check, which asks whether the key may use it
     services = namespaces.by_name[settings.namespace]
     ratelimit.install(app, settings, client, services.keys)
-    metrics.install(app, services.reader, WebhookStore(client, services.keys))
+    metrics.install(app, {ns: (s.reader, WebhookStore(client, s.keys)) for ns, s in namespaces.by_name.items()})
     if settings.auth_disabled:
         auth.install(app, None)
     else:

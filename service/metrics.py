@@ -1,10 +1,12 @@
 """Prometheus `/metrics`: request counts and latency (multiprocess-safe under gunicorn when
 PROMETHEUS_MULTIPROC_DIR is set), and the pipeline's state read from Redis at scrape time (backlog, lag,
-pending, dead letters, clusters, events, webhook health), so every process reports the same truth."""
+pending, dead letters, clusters, events, webhook health) for each namespace served, so every process reports the
+same truth."""
 from __future__ import annotations
 
 import os
 import time
+from typing import Mapping
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -23,29 +25,39 @@ LATENCY = Histogram("hd_http_request_seconds", "HTTP request latency (streams: u
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
 
-class PipelineCollector:
-    """Gauges read from Redis when Prometheus scrapes."""
+PIPELINE_GAUGES = (("hd_ingest_backlog", "headlines waiting in the ingest stream"),
+                   ("hd_ingest_pending", "read by a worker, not yet acknowledged"),
+                   ("hd_dead_letters", "messages in the dead-letter stream"),
+                   ("hd_clusters", "clusters within retention"),
+                   ("hd_events", "entries kept in the events stream"),
+                   ("hd_ingest_lag_seconds", "age of the oldest queued headline"),
+                   ("hd_webhooks_disabled", "disabled webhooks"),
+                   ("hd_webhook_failing_attempts", "consecutive failed attempts, summed over webhooks"))
 
-    def __init__(self, reader: Reader, hooks: WebhookStore):
-        self.reader, self.hooks = reader, hooks
+
+class PipelineCollector:
+    """Gauges read from Redis when Prometheus scrapes: one series per namespace the API serves (label
+    `namespace`, from the settings, never from a request)."""
+
+    def __init__(self, sources: Mapping[str, tuple[Reader, WebhookStore]]):
+        self.sources = sources
 
     def collect(self):
-        s = self.reader.stats()
-        for name, value, doc in (("hd_ingest_backlog", s["backlog"], "headlines waiting in the ingest stream"),
-                                 ("hd_ingest_pending", s["pending"], "read by a worker, not yet acknowledged"),
-                                 ("hd_dead_letters", s["dead_letters"], "messages in the dead-letter stream"),
-                                 ("hd_clusters", s["clusters"], "clusters within retention"),
-                                 ("hd_events", s["events"], "entries kept in the events stream"),
-                                 ("hd_ingest_lag_seconds", self.reader.ingest_lag(), "age of the oldest queued headline")):
-            yield GaugeMetricFamily(name, doc, value=value)
-        hooks = self.hooks.all()
-        yield GaugeMetricFamily("hd_webhooks_disabled", "disabled webhooks", value=sum(not h["active"] for h in hooks))
-        yield GaugeMetricFamily("hd_webhook_failing_attempts", "consecutive failed attempts, summed over webhooks",
-                                value=sum(h["failures"] for h in hooks))
+        gauges = {name: GaugeMetricFamily(name, doc, labels=["namespace"]) for name, doc in PIPELINE_GAUGES}
+        for namespace, (reader, hooks) in sorted(self.sources.items()):
+            s, webhooks = reader.stats(), hooks.all()
+            for name, value in (("hd_ingest_backlog", s["backlog"]), ("hd_ingest_pending", s["pending"]),
+                                ("hd_dead_letters", s["dead_letters"]), ("hd_clusters", s["clusters"]),
+                                ("hd_events", s["events"]), ("hd_ingest_lag_seconds", reader.ingest_lag()),
+                                ("hd_webhooks_disabled", sum(not h["active"] for h in webhooks)),
+                                ("hd_webhook_failing_attempts", sum(h["failures"] for h in webhooks))):
+                gauges[name].add_metric([namespace], value)
+        yield from gauges.values()
 
 
-def install(app: Flask, reader: Reader, hooks: WebhookStore) -> None:
-    pipeline = PipelineCollector(reader, hooks)
+def install(app: Flask, sources: Mapping[str, tuple[Reader, WebhookStore]]) -> None:
+    """Count requests, and serve `/metrics` with the pipeline gauges of each namespace in `sources`."""
+    pipeline = PipelineCollector(sources)
 
     @app.before_request
     def _start():

@@ -105,7 +105,7 @@ def test_metrics_report_requests_and_pipeline_state(stack):
     http.post("/v1/headlines?wait=5", json={"text": "Zone euro: la croissance cale"})
     text = http.get("/metrics").get_data(as_text=True)
     assert 'hd_http_requests_total{method="POST",route="/v1/headlines",status="202"}' in text
-    for gauge in ("hd_ingest_backlog", "hd_ingest_pending", "hd_dead_letters", "hd_clusters 1.0",
+    for gauge in ("hd_ingest_backlog", "hd_ingest_pending", "hd_dead_letters", 'hd_clusters{namespace="default"} 1.0',
                   "hd_ingest_lag_seconds", "hd_webhooks_disabled"):
         assert gauge in text, gauge
 

@@ -1,4 +1,5 @@
-"""/metrics stays bounded whatever methods and paths unauthenticated clients make up."""
+"""/metrics stays bounded whatever methods and paths unauthenticated clients make up, and reports the pipeline of
+every namespace the API serves."""
 import random
 import string
 
@@ -6,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from headline_dedup.settings import Settings
 from headline_dedup.service import create_app
+from headline_dedup.storage.keys import Keys
 
 
 def _request_label_sets(http) -> set:
@@ -28,3 +30,22 @@ def test_made_up_methods_and_paths_do_not_grow_the_label_sets(redis_client):
     assert len(added) <= 10, sorted(added)[:10]
     methods = {dict(labels).get("method") for labels in _request_label_sets(http)} - {None}
     assert methods <= {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "other"}
+
+
+def _pipeline(http) -> dict:
+    text = http.get("/metrics").get_data(as_text=True)
+    return {(s.name, s.labels.get("namespace")): s.value for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name.startswith(("hd_ingest", "hd_clusters", "hd_dead", "hd_webhook"))}
+
+
+def test_each_namespace_served_has_its_own_pipeline_series(redis_client):
+    http = create_app(Settings(namespaces="sport"), redis_client).test_client()
+    assert http.post("/v1/headlines", json={"text": "Ligue 1: Lyon bat Nantes"},
+                     headers={"X-Namespace": "sport"}).status_code == 202
+    redis_client.xadd(Keys(namespace="default").dead, {"id": "x"})  # a dead letter on the default desk
+    got = _pipeline(http)
+    assert got[("hd_ingest_backlog", "sport")] == 1 and got[("hd_ingest_backlog", "default")] == 0
+    assert got[("hd_dead_letters", "default")] == 1 and got[("hd_dead_letters", "sport")] == 0
+    assert {ns for _, ns in got} == {"default", "sport"}  # the served ones only, whatever a request names
+    http.get("/v1/clusters", headers={"X-Namespace": "nosuch"})
+    assert {ns for _, ns in _pipeline(http)} == {"default", "sport"}
