@@ -1,14 +1,17 @@
-"""The benchmark inputs, read from ../shared/data (never copied into the repo)."""
+"""The benchmark inputs, read from ../shared/data (never copied into the repo; `SHARED`)."""
 from __future__ import annotations
 
 import csv
 import gzip
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from headline_dedup.feeds import parse_time, read_feed
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The project's shared data: ../shared/data beside the checkout, or where HEADLINE_DEDUP_SHARED_DATA says.
+SHARED = Path(os.environ.get("HEADLINE_DEDUP_SHARED_DATA")
+              or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 SCRAPE = SHARED / "fr-headlines-scrape" / "all_headlines.tsv.gz"
 DEV = SHARED / "fr-news-day" / "dev.tsv"
 SEED = SHARED / "seed-feed" / "feed.txt"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import redis
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -54,6 +54,10 @@ def register(app: Flask) -> None:
         message = exc.description or exc.name
         if exc.code == 413 and app.config.get("MAX_CONTENT_LENGTH"):
             message = f"the request body is over the limit of {app.config['MAX_CONTENT_LENGTH']:,} bytes"
+        elif exc.code == 404:  # werkzeug's text talks of spelling the URL "manually"
+            message = f"no route {request.path}: /openapi.json lists them"
+        elif exc.code == 405:
+            message = f"{request.method} is not a method of {request.path}"
         resp = jsonify(error_body(code, message))
         for name, value in exc.get_headers():  # e.g. Allow on 405
             if name.lower() != "content-type":

@@ -6,17 +6,20 @@ from pathlib import Path
 
 import pytest
 
+from bench.data import SHARED
+
 # The API tests talk without keys unless they test authentication itself (tests/e2e/test_auth.py), which
 # configures keys explicitly; Settings() read in tests therefore has auth off by explicit configuration.
 os.environ.setdefault("HEADLINE_DEDUP_AUTH_DISABLED", "true")
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED  # ../shared/data beside the checkout, or HEADLINE_DEDUP_SHARED_DATA
 
 
 def shared(relative: str) -> Path:
     path = DATA / relative
     if not path.exists():
-        pytest.fail(f"shared data missing: {path} (tests read ../shared/data beside the checkout)")
+        pytest.fail(f"shared data missing: {path} (tests read ../shared/data beside the checkout, or the folder "
+                    f"HEADLINE_DEDUP_SHARED_DATA names)")
     return path
 
 

@@ -148,14 +148,14 @@ def _ingest_and_show(path: str, url: str, api_key: str | None) -> None:
 
     auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        posted = post_feed(path, url, "title", "row", 500, api_key)
+        posted = post_feed(path, url, "title", "row", 500, api_key, wait=10)
         ids = [h["id"] for h in posted]
+        queued = [h["id"] for h in posted if h.get("status") == "queued"]  # the POST waited for the others
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            records = [requests.get(f"{url}/v1/headlines/{hid}", headers=auth, timeout=10).json() for hid in ids]
-            if all(r.get("status") != "queued" for r in records):
-                break
-            time.sleep(0.2)
+        while queued and time.monotonic() < deadline:
+            time.sleep(0.5)
+            queued = [hid for hid in queued if requests.get(f"{url}/v1/headlines/{hid}", headers=auth,
+                                                            timeout=10).json().get("status") == "queued"]
         clusters = requests.get(f"{url}/v1/clusters", params={"min_size": 2, "members": "true", "limit": 500},
                                 headers=auth, timeout=10).json()["clusters"]
     except (requests.RequestException, SystemExit) as exc:

@@ -209,11 +209,13 @@ def cmd_check(args, settings: Settings) -> int:
 
 
 def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: str, batch_size: int,
-              api_key: str | None = None, time_column: str | None = None, article: bool = False) -> list[dict]:
+              api_key: str | None = None, time_column: str | None = None, article: bool = False,
+              wait: float | None = None) -> list[dict]:
     """Post a feed, or with `article` article files (`path` may then name several), in batches (progress bar on
     a terminal); returns the stored headlines in input order (`duplicate_request` on those already there). Rows
     carry a client id only from the id column (line numbers would make the second file's lines replays of the
-    first's), a publication time from the time column, and an article's body."""
+    first's), a publication time from the time column, and an article's body. `wait`: seconds each batch's
+    POST waits for its clusters."""
     from headline_dedup.cli.offline import feed_rows, progress_bar
     from headline_dedup.client import ApiError, Client
 
@@ -224,7 +226,7 @@ def post_feed(path: str | Sequence[str], url: str, text_column: str, id_column: 
         for i in range(0, len(rows), batch_size):
             batch = [_posted(r, time_column) for r in rows[i:i + batch_size]]
             try:
-                posted += api.post(batch)
+                posted += api.post(batch, wait=wait)
             except ApiError as exc:
                 raise SystemExit(f"ingest failed: {exc.status} {exc.code}: {exc.message}") from None
             if bar:

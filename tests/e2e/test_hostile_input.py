@@ -206,3 +206,12 @@ def test_a_text_blank_in_either_regex_dialect_is_422_and_stores_nothing(http, re
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "text", r.get_json()
     assert _stored(redis_client) == 0
     assert http.post("/v1/headlines", json={"text": f"\ufeff{text}Titre"}).status_code == 202
+
+
+def test_an_unknown_route_and_a_wrong_method_say_so_in_json(http):
+    r = http.get("/v1/nosuch")
+    assert r.status_code == 404 and r.get_json()["error"] == {
+        "code": "not_found", "message": "no route /v1/nosuch: /openapi.json lists them"}
+    r = http.delete("/v1/headlines")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]
+    assert r.get_json()["error"]["message"] == "DELETE is not a method of /v1/headlines"

@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class Serve:
     """A `serve` process in its own session (as a terminal runs it), its output collected."""
 
-    def __init__(self, data_dir: Path, port: int, **settings: str):
+    def __init__(self, data_dir: Path, port: int, *args: str, **settings: str):
         self.data_dir, self.url = data_dir, f"http://127.0.0.1:{port}"
         env = {**os.environ, "HEADLINE_DEDUP_AUTH_DISABLED": "false", **settings}
         self.proc = subprocess.Popen([sys.executable, "-m", "headline_dedup.cli.main", "serve", "--port", str(port),
-                                      "--data-dir", str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                      "--data-dir", str(data_dir), *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, start_new_session=True)
         self.lines: list[str] = []
         threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
@@ -238,3 +238,20 @@ def test_ctrl_c_stops_everything_and_a_restart_keeps_the_api_key(serve):
         assert _session(again).get(f"{again.url}/v1/stats", timeout=10).status_code == 401
     finally:
         again.interrupt()
+
+
+def test_the_quick_start_ingests_the_example_feed_and_shows_its_stories(tmp_path):
+    """`make run`: `serve --ingest examples/feed.txt` posts the feed, waits for its clusters in the POSTs (not a
+    request per headline: each would be a log line on the user's terminal) and lists the stories with variants."""
+    served = Serve(tmp_path / "redis", _free_port(), "--ingest", "examples/feed.txt")
+    try:
+        served._wait_for("Ctrl-C to stop.", 120)
+        out = "".join(served.lines)
+        assert "ingested 15 headlines (15 new, 0 already there)" in out, out
+        assert len(re.findall(r"^  c\S+ \(2\): ", out, re.M)) == 5, out  # the feed's five stories told twice
+        metrics = requests.get(f"{served.url}/metrics", timeout=10).text
+        polls = re.findall(r'hd_http_requests_total\{method="GET",route="/v1/headlines/<hid>",[^}]*\} (\S+)',
+                           metrics)
+        assert sum(float(n) for n in polls) <= 3, polls
+    finally:
+        assert served.interrupt() in (0, 130)
