@@ -7,7 +7,7 @@ from headline_dedup.encoders import E5Encoder
 from headline_dedup.errors import IndexMismatch
 from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
-from headline_dedup.settings import Settings
+from headline_dedup.settings import SEMANTIC_WORKER_BATCH, Settings
 from headline_dedup.storage.assembly import record_vectors, redis_engine
 from headline_dedup.storage.consistency import check
 from headline_dedup.storage.keys import Keys
@@ -117,9 +117,11 @@ def test_workers_embed_ahead_of_the_lock_each_its_own_share(redis_client, e5):
     from tests.integration.helpers import dev_rows, statuses, submit
 
     settings = Settings(judge="e5", worker_block_ms=50)
+    assert settings.worker_batch == SEMANTIC_WORKER_BATCH  # the tier's default: pages two workers share
     ids = submit(redis_client, settings, dev_rows(300), batch=300)
     first, second = Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, settings, name="w2")
-    assert first.ahead.run(after="0-0") == 300 and second.ahead.run(after="0-0") == 0  # one page, claimed once
+    assert first.ahead.run(after="0-0") == 250 and second.ahead.run(after="0-0") == 50  # each its own page
+    assert first.ahead.run(after="0-0") == 0  # all claimed
     ahead = first.engine.judge.source.embedded
     assert ahead > 0 and redis_client.keys(Keys().semantic_vector(first.engine.judge.source.tag, "*"))
     while any(h["status"] == "queued" for h in statuses(redis_client, settings, ids)):
