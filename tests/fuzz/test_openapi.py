@@ -1,8 +1,9 @@
 """Schemathesis against /openapi.json, in process (WSGI) on real Redis: no 5xx, every response as documented."""
-import atexit
+import logging
 import os
 import threading
 
+import pytest
 import redis
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -25,9 +26,23 @@ SETTINGS = Settings(max_wait_seconds=0.2, worker_block_ms=50, webhook_allow_priv
                     api_keys=ENTRY)
 APP = create_app(SETTINGS, CLIENT)
 WORKER = Clusterer(CLIENT, SETTINGS, name="fuzz")  # a real worker: headlines get clustered, /readyz is ready
-_THREAD = threading.Thread(target=WORKER.run, daemon=True)
-_THREAD.start()
-atexit.register(lambda: (WORKER.stop(), _THREAD.join(5)))  # before the server stops (atexit runs LIFO)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _worker():
+    """The worker, in a thread for this module's tests only. Its info lines are silenced meanwhile: it logs
+    whenever a batch ends, also while pytest writes its progress between tests (no output is captured then),
+    and the line landed in the middle of the run's dots."""
+    logger = logging.getLogger("headline_dedup.worker")
+    level, thread = logger.level, threading.Thread(target=WORKER.run, daemon=True)
+    logger.setLevel(logging.WARNING)
+    thread.start()
+    yield
+    WORKER.stop()
+    thread.join(5)
+    logger.setLevel(level)
+
+
 # The event stream never ends: it is exercised by tests/e2e/test_events.py instead.
 # A request that breaks the schema may also be over the body limit: 413 is then the right refusal.
 CONFIG = SchemathesisConfig.from_str("""
