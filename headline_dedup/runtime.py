@@ -17,7 +17,7 @@ def tune_gc() -> None:
 
 # The searches by meaning multiply small blocks (64 rows by the window): a second BLAS thread saved 2% of the
 # offline `cluster` time for 60% more CPU, and in the service, where Redis and the API want the other core, the
-# worker went from 2,091 to 2,053 headlines/s with it (and its search overlapping the band insert, 2,252 to 2,134).
+# worker alone drained 2,003-2,053 headlines/s with it against 2,091 without.
 BLAS_THREADS = 1
 BLAS_SETTINGS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 

@@ -51,8 +51,8 @@ class RedisIndex:
         self.window_seconds = window_seconds
         self._script = client.register_script(SCRIPT)
         # The near stream ids each insert appended (first, last), oldest first, until the dense mirror of this
-        # process takes them (`RedisDenseIndex`: it need not read back what it holds). A list: an insert may
-        # end while the mirror reads the stream. Only a hint: past APPENDED_KEPT, the oldest are forgotten.
+        # process takes them before the next insert (`RedisDenseIndex`: it need not read back what it holds).
+        # Only a hint: past APPENDED_KEPT, the oldest are forgotten, and the mirror reads those entries again.
         self.appended: list[tuple[str, str]] = []
         self._geometry = ""  # the band table's `level:split` as the last call left it
         self._sender: ThreadPoolExecutor | None = None  # the thread `begin_insert_and_query` sends from
