@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from headline_dedup.storage.heartbeats import Heartbeats
-from headline_dedup.service.context import services
+from headline_dedup.service.context import namespaces, services
 from headline_dedup.service.openapi import document, errors
 from headline_dedup.service.schemas import HealthOut, ReadyOut
 
@@ -14,11 +14,11 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @document(resp=errors(HTTP_200=HealthOut, HTTP_503=HealthOut), tags=["operations"])
 def healthz():
-    """The process is alive and its own background threads (the event stream reader) are running; no Redis
-    call, so a Redis outage never makes an orchestrator restart a healthy API."""
-    hub = services().hub
-    if hub.failed:
-        return jsonify({"status": "failing", "reason": "the event stream reader thread has stopped"}), 503
+    """The process is alive and its own background threads (each namespace's event stream reader) are running,
+    whatever namespace the request names; no Redis call, so a Redis outage never makes an orchestrator restart a
+    healthy API."""
+    if any(svc.hub.failed for svc in namespaces().by_name.values()):
+        return jsonify({"status": "failing", "reason": "an event stream reader thread has stopped"}), 503
     return jsonify({"status": "ok"})
 
 

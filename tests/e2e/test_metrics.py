@@ -1,5 +1,5 @@
 """/metrics stays bounded whatever methods and paths unauthenticated clients make up, and reports the pipeline of
-every namespace the API serves."""
+every namespace the API serves; /healthz answers for all of them."""
 import random
 import string
 
@@ -49,3 +49,13 @@ def test_each_namespace_served_has_its_own_pipeline_series(redis_client):
     assert {ns for _, ns in got} == {"default", "sport"}  # the served ones only, whatever a request names
     http.get("/v1/clusters", headers={"X-Namespace": "nosuch"})
     assert {ns for _, ns in _pipeline(http)} == {"default", "sport"}
+
+
+def test_healthz_fails_when_any_namespaces_event_reader_stopped_whatever_the_header(redis_client):
+    app = create_app(Settings(namespaces="sport"), redis_client)
+    http = app.test_client()
+    assert http.get("/healthz").status_code == 200
+    app.extensions["headline_dedup"].by_name["sport"].hub.failed = True  # as its thread sets it when it dies
+    for headers in ({}, {"X-Namespace": "sport"}, {"X-Namespace": "nosuch"}):
+        r = http.get("/healthz", headers=headers)
+        assert r.status_code == 503 and r.get_json()["status"] == "failing", headers
