@@ -70,9 +70,10 @@ class DenseIndex:
         row = self._position.get(headline_id)
         return None if row is None else self._vectors[row]
 
-    def refresh(self) -> None:
-        """Take in what other processes added (nothing here: one process holds this index; see
+    def refresh(self) -> int:
+        """Take in what other processes added; returns how many (none here: one process holds this index; see
         `storage.dense`). The engine calls it before each insert."""
+        return 0
 
     def add(self, entries: Sequence[IndexEntry]) -> None:
         """Insert without searching (entries indexed elsewhere: a mirror catching up)."""

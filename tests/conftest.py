@@ -12,11 +12,10 @@ from bench.data import SHARED
 # configures keys explicitly; Settings() read in tests therefore has auth off by explicit configuration.
 os.environ.setdefault("HEADLINE_DEDUP_AUTH_DISABLED", "true")
 
-DATA = SHARED  # ../shared/data beside the checkout, or HEADLINE_DEDUP_SHARED_DATA
 
 
 def shared(relative: str) -> Path:
-    path = DATA / relative
+    path = SHARED / relative
     if not path.exists():
         pytest.fail(f"shared data missing: {path} (tests read ../shared/data beside the checkout, or the folder "
                     f"HEADLINE_DEDUP_SHARED_DATA names)")

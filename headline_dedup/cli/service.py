@@ -143,13 +143,12 @@ def cmd_api(args, settings: Settings) -> int:
 
 
 def _run_role(settings: Settings, make) -> int:
-    """Run one role (`make(client, settings)`) on REDIS_URL or the bundled Redis until SIGTERM."""
-    from headline_dedup.runtime import tune_process
+    """Run one role (`make(client, settings)`) on REDIS_URL or the bundled Redis until SIGTERM (the console
+    script has tuned the process: `runtime.tune_process`)."""
     from headline_dedup.workers.roles import run_until_signalled
 
     client, server = connect(settings)
     try:
-        tune_process()
         run_until_signalled(lambda: make(client, settings))
     finally:
         if server:

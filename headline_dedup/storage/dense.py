@@ -32,34 +32,34 @@ class RedisDenseIndex:
         self.client, self.keys, self.encoder, self.mirror, self.bands = client, keys, encoder, mirror, bands
         self._last = "0-0"  # the last stream entry mirrored
 
-    def catch_up(self, exclude: set[str] = frozenset()) -> int:
-        """Mirror the entries added since the last call, except `exclude` and what this process's own inserts
-        appended; returns how many."""
+    def refresh(self) -> int:
+        """Mirror the entries other processes appended since the last call (this process's own inserts are in
+        the mirror already: their ranges are stepped over); returns how many. Called before this process's next
+        band insert begins: read while it runs, the stream would hold the batch too, and the read would wait for
+        the insert."""
         added = 0
         while self.bands.appended:
             first, last = self.bands.appended[0]
-            added += self._read(exclude, before=first)
+            added += self._read(before=first)
             if _stream_id(last) > _stream_id(self._last):
                 self._last = last
             self.bands.appended.pop(0)
-        return added + self._read(exclude)
+        return added + self._read()
 
-    def _read(self, exclude: set[str], before: str | None = None) -> int:
+    def _read(self, before: str | None = None) -> int:
         """Mirror the stream's entries after the last one mirrored, up to `before` (exclusive; None: the end)."""
         added = 0
-        while True:
+        while before is None or _stream_id(before) > _stream_id(self._last):
             start = "-" if self._last == "0-0" else f"({self._last}"
             end = "+" if before is None else f"({before}"
-            if before is not None and _stream_id(before) <= _stream_id(self._last):
-                return added
             page = self.client.xrange(self.keys.near, min=start, max=end, count=CATCH_UP_COUNT)
             if not page:
-                return added
+                break
             entries, seen = [], set()
             for mid, fields in page:
                 f = {as_text(k): v for k, v in fields.items()}
                 hid = as_text(f.get("id"))
-                if hid and hid not in exclude and hid not in self.mirror and hid not in seen:
+                if hid and hid not in self.mirror and hid not in seen:
                     seen.add(hid)
                     entries.append((hid, float(as_text(f.get("t")) or 0), unpack_words(f.get("w") or b"")))
             if entries:
@@ -68,11 +68,12 @@ class RedisDenseIndex:
                 added += len(entries)
             self._last = as_text(page[-1][0])
             if len(page) < CATCH_UP_COUNT:
-                return added
+                break
+        return added
 
     def query(self, entries: Sequence[IndexEntry], within: bool = False, skip: frozenset[str] = frozenset()
               ) -> list[list[str]]:
-        self.catch_up()
+        self.refresh()
         return self.mirror.query(entries, within, skip)
 
     def words_of(self, headline_id: str) -> Sequence[int]:
@@ -80,11 +81,6 @@ class RedisDenseIndex:
 
     def vector_of(self, headline_id: str):
         return self.mirror.vector_of(headline_id)
-
-    def refresh(self) -> None:
-        """Mirror what other processes appended (called before this process's next band insert begins: read
-        while it runs, the stream would hold the batch too, and the read would wait for the insert)."""
-        self.catch_up()
 
     def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
                          ) -> list[list[str]]:

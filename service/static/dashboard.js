@@ -15,8 +15,9 @@ const NAMESPACE = new URLSearchParams(location.search).get("namespace");
 
 function headers(extra = {}) {
   const key = sessionStorage.getItem(KEY_STORAGE);
+  const auth = key ? { Authorization: `Bearer ${key}` } : {};
   const desk = NAMESPACE ? { "X-Namespace": NAMESPACE } : {};
-  return key ? { Authorization: `Bearer ${key}`, ...desk, ...extra } : { ...desk, ...extra };
+  return { ...auth, ...desk, ...extra };
 }
 
 async function api(path, options = {}) {

@@ -66,7 +66,7 @@ def test_the_near_stream_holds_each_headline_and_mirrors_hold_it_once(redis_clie
     engine.index.insert_and_query(entries)  # the batch retried (a worker died before its commit)
     assert redis_client.xlen(Keys().near) == before + (before - indexed)  # only the twins are appended again
     fresh = redis_engine(redis_client, Keys(), Settings(vectors="words", judge="none"))
-    assert fresh.dense.index.catch_up() == before == len(fresh.dense.index.mirror)  # each id once
+    assert fresh.dense.index.refresh() == before == len(fresh.dense.index.mirror)  # each id once
 
 
 def test_a_namespace_keeps_one_encoders_vectors(redis_client):
