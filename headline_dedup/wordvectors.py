@@ -20,6 +20,7 @@ import re
 import struct
 import zipfile
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Sequence
 
@@ -243,9 +244,12 @@ class WordVectorEncoder:
     def vectors_of(self, rows_per_text: Sequence[Sequence[int]]) -> np.ndarray:
         """Unit mean vectors of `words` results, in the search space (zero for a text without content words)."""
         out = np.zeros((len(rows_per_text), self.dim), dtype=np.float32)
-        for i, rows in enumerate(rows_per_text):
-            if rows:
-                out[i] = self.vectors.projected[list(rows)].sum(axis=0)
+        counts = np.fromiter(map(len, rows_per_text), dtype=np.intp, count=len(rows_per_text))
+        filled = np.flatnonzero(counts)
+        if len(filled):  # one gather and one sum per text for the whole batch, not a numpy call per text
+            rows = np.fromiter(chain.from_iterable(rows_per_text), dtype=np.intp, count=int(counts.sum()))
+            starts = np.concatenate(([0], np.cumsum(counts[filled])[:-1]))
+            out[filled] = np.add.reduceat(self.vectors.projected[rows], starts, axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from headline_dedup.ports import IndexEntry
-from headline_dedup.vectors import DenseIndex
+from headline_dedup.vectors import DenseIndex, _top_columns
 
 
 def _unit(*xs):
@@ -46,3 +46,24 @@ def test_past_max_entries_the_oldest_leave_even_without_times():
     for t in range(8):
         index.insert_and_query([_entry(f"h{t}", _unit(1, t / 10))])
     assert index.query([_entry("q", _unit(1, 0))]) == [["h3"]] and "h2" not in index and len(index) <= 6
+
+
+def test_the_grouped_selection_finds_what_a_whole_row_selection_finds():
+    rng = np.random.default_rng(7)
+    for width in (5, 31, 32 * 16 + 3, 2000, 4099):
+        scores = rng.standard_normal((40, width)).astype(np.float32)
+        scores[:, ::7] = np.round(scores[:, ::7], 1)  # ties
+        scores[:3, : width // 2] = -np.inf  # rows whose best are all in one half (masked: the batch's later rows)
+        for k in (1, 5, 10):
+            if k > width:
+                continue
+            found = _top_columns(scores, k)
+            expected = np.sort(np.partition(scores, -k, axis=1)[:, -k:], axis=1)
+            assert np.array_equal(np.sort(np.take_along_axis(scores, found, axis=1), axis=1), expected)
+            assert all(len(set(row)) == k for row in found.tolist())
+
+
+def test_equal_scores_rank_the_earlier_entry_first():
+    index = DenseIndex(dim=2, k=3)
+    index.insert_and_query([_entry(f"h{n}", _unit(1, 0)) for n in range(3)])
+    assert index.query([_entry("q", _unit(1, 0))]) == [["h0", "h1", "h2"]]
