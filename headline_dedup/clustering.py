@@ -137,9 +137,10 @@ class Policy:
         return None
 
     def match(self, tokens: Sequence[str], profile: ClusterProfile, rarity: Rarity,
-              kicker: Sequence[str] = ()) -> Match:
-        """The full lexical comparison of a headline with one cluster (no early exit)."""
-        return match_profile(tokens, profile.counts, profile.size, rarity, 0.0, kicker,
+              kicker: Sequence[str] = (), min_score: float = 0.0) -> Match:
+        """The full lexical comparison of a headline with one cluster (below `min_score`, perhaps `NO_MATCH`:
+        see `match_profile`)."""
+        return match_profile(tokens, profile.counts, profile.size, rarity, min_score, kicker,
                              profile.representative_kicker_tokens)
 
     def ranked(self, tokens: Sequence[str], profiles: Sequence[ClusterProfile], rarity: Rarity,

@@ -232,12 +232,20 @@ class Engine:
         """The semantic tier: the open clusters (word overlap at least `grey_min`, no conflict), judged by meaning;
         not those an editor set apart from the cluster of a placed candidate."""
         anchors = self._anchors(cands, snap, profiles) if snap.placed else set()
-        cluster_ids = {c for c in cluster_ids if not profiles[c].apart & anchors}
+        members_of: dict[str, list[str]] = {}
+        for c in dict.fromkeys(cands):
+            cid = snap.assignment.get(c)
+            if cid in cluster_ids and not profiles[cid].apart & anchors:
+                members_of.setdefault(cid, []).append(c)
         open_clusters, matches = {}, {}
-        for cid in sorted(cluster_ids):
-            m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens)
-            members = self._worth_judging(h.id, [c for c in dict.fromkeys(cands) if snap.assignment.get(c) == cid])
-            if members and self.judge.params.is_open(m):
+        grey_min = self.judge.params.grey_min
+        for cid in sorted(members_of):
+            # The cheap test first: a story lives long in a backfill, and weighing its whole profile is not cheap.
+            members = self._worth_judging(h.id, members_of[cid])
+            if not members:
+                continue
+            m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens, grey_min)
+            if self.judge.params.is_open(m):
                 open_clusters[cid] = members
                 matches[cid] = m
         choice = self.judge.choose(h.id, open_clusters)
