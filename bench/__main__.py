@@ -258,9 +258,17 @@ def run_cluster(size: int, out_dir: Path) -> Path:
     return report.write("cluster", {"runs": runs}, md, out_dir)
 
 
+def run_backfill(size: int, out_dir: Path) -> Path:
+    from bench import backfill
+
+    runs = backfill.run(data.scrape(size))
+    return report.write("backfill", {"runs": runs}, backfill.markdown(runs), out_dir)
+
+
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
               "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability,
-              "ceiling": run_ceiling, "quality": run_quality, "cluster": run_cluster}
+              "ceiling": run_ceiling, "quality": run_quality, "cluster": run_cluster,
+              "backfill": run_backfill}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 processes (as `headline-dedup api` / `worker` run them), on this machine."""
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from bench.data import Row
 from headline_dedup import apikeys
 from headline_dedup.storage.embedded import EmbeddedRedis
 from headline_dedup.storage.keys import INGEST_GROUP, Keys
+from headline_dedup.times import iso_time
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,9 +88,24 @@ def stack(workers: int, settings: dict[str, str] | None = None):
             server.stop()
 
 
-def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict:
+def replay_settings(rows: Sequence[Row]) -> dict[str, str]:
+    """The settings under which `run(..., times=True)` keeps every row's own time: a retention that covers the
+    rows' span (an older publication time is implausible and arrival time stands in)."""
+    span = max(r.timestamp for r in rows) - min(r.timestamp for r in rows)
+    return {"HEADLINE_DEDUP_RETENTION_DAYS": str(math.ceil(span / 86400) + 2)}
+
+
+def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack, times: bool = False) -> dict:
     """Post `rows` in batches of `batch` (one client), wait until every headline is decided, on
-    `make_stack(workers)`."""
+    `make_stack(workers)`. Without `times`, a headline's event time is its arrival, so a whole run is one live
+    window (a backfill posted without times); with `times`, each is posted with its own time as `published_at`,
+    shifted so that the newest is a minute old (a replay of the feed as it came; see `replay_settings`)."""
+    shift = time.time() - 60 - max(r.timestamp for r in rows) if times and rows else 0.0
+
+    def item(r: Row) -> dict:
+        out = {"id": r.id, "text": r.text, "source": r.source}
+        return {**out, "published_at": iso_time(r.timestamp + shift)} if times else out
+
     with make_stack(workers) as (url, client, auth, _):
         keys = Keys()
         baseline = client.info("memory")["used_memory"]
@@ -97,7 +114,7 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
         with requests.Session() as session:
             session.headers.update(auth)
             for i in range(0, len(rows), batch):
-                body = {"headlines": [{"id": r.id, "text": r.text, "source": r.source} for r in rows[i:i + batch]]}
+                body = {"headlines": [item(r) for r in rows[i:i + batch]]}
                 resp = session.post(f"{url}/v1/headlines", json=body, timeout=120)
                 resp.raise_for_status()
                 ids += [h["id"] for h in resp.json()["headlines"]]
@@ -107,8 +124,10 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
         elapsed = time.perf_counter() - start
         pipe = client.pipeline(transaction=False)
         for hid in ids:
-            pipe.hmget(keys.headline(hid), ["received_at", "clustered_at", "status"])
-        lat = sorted((float(c) - float(r)) * 1000 for r, c, s in pipe.execute() if c)
+            pipe.hmget(keys.headline(hid), ["received_at", "clustered_at", "event_time_source"])
+        stored = pipe.execute()
+        lat = sorted((float(c) - float(r)) * 1000 for r, c, _ in stored if c)
+        own_time = sum(source == b"published_at" for _, _, source in stored)
         info = client.info("memory")
         families = memory.breakdown(client, keys)
         indexed = max(1, int(client.hget(keys.meta, "indexed") or 0))
@@ -118,4 +137,4 @@ def run(rows: Sequence[Row], workers: int, batch: int, make_stack=stack) -> dict
             "post_seconds": posted, "per_second": len(rows) / elapsed, "clustered": len(lat),
             "latency_ms_p50": q[49], "latency_ms_p99": q[98], "redis_used_memory": info["used_memory"],
             "used_memory_per_headline": (info["used_memory"] - baseline) / len(rows),
-            "index_bytes_per_indexed": index / indexed, "families": families}
+            "index_bytes_per_indexed": index / indexed, "with_own_time": own_time, "families": families}

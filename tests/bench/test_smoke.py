@@ -61,3 +61,13 @@ def test_cluster_benchmark_smoke(tmp_path):
     result = json.loads((tmp_path / "cluster.json").read_text())
     assert [r["namespaces"] for r in result["runs"]] == [1, 2, 3]
     assert all(len(r["masters"]) == r["namespaces"] for r in result["runs"])  # each on its own master
+
+
+def test_backfill_benchmark_smoke(tmp_path):
+    assert main(["backfill", "--smoke", "--out", str(tmp_path)]) == 0
+    runs = json.loads((tmp_path / "backfill.json").read_text())["runs"]
+    assert [(r["configuration"], r["times"]) for r in runs] == [
+        ("fast path (default)", False), ("fast path (default)", True), ("e5 tier", False), ("e5 tier", True)]
+    for r in runs:  # every headline decided; a replay keeps every headline's own time, a backfill none
+        assert r["clustered"] == r["headlines"] == 500
+        assert r["with_own_time"] == (500 if r["times"] else 0)
