@@ -39,7 +39,7 @@ def markdown(runs: list[dict]) -> str:
     md += report.table(["configuration", "workers", "event time", "headlines/s", "seconds", "p50 ms", "p99 ms",
                         "with own time", "index B per indexed"], [
         [r["configuration"], r["workers"], "own (replay)" if r["times"] else "arrival (backfill)",
-         f"{r['per_second']:,.0f}", f"{r['seconds']:.0f}", f"{r['latency_ms_p50']:,.0f}",
+         f"{r['per_second']:,.0f}", f"{r['seconds']:.1f}", f"{r['latency_ms_p50']:,.0f}",
          f"{r['latency_ms_p99']:,.0f}", f"{r['with_own_time']:,}", f"{r['index_bytes_per_indexed']:,.0f}"]
         for r in runs])
     return md

@@ -36,4 +36,4 @@ def install(app: Flask, keyring: KeyRing | None) -> None:
         view = current_app.view_functions.get(request.endpoint or "")
         scope = getattr(view, "required_scope", None)
         if ring is not None and scope is not None:
-            g.api_key = ring.authorize(bearer_token(), scope, g.get("namespace")).name
+            ring.authorize(bearer_token(), scope, g.get("namespace"), lambda key: setattr(g, "api_key", key.name))

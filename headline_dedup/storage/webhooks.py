@@ -69,7 +69,8 @@ def resolve_destination(url: str, allow_private: bool) -> Destination:
     for address in addresses if not allow_private else ():
         if not is_public_address(ipaddress.ip_address(address)):
             raise InvalidRequest("forbidden_webhook_url",
-                                 f"{host} resolves to a non-public address ({address})", "url")
+                                 f"{host} resolves to a non-public address ({address}); a receiver on this "
+                                 "machine or network needs HEADLINE_DEDUP_WEBHOOK_ALLOW_PRIVATE=true", "url")
     userinfo = parts.netloc.rpartition("@")[0] or None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Destination(scheme, host, port, target, addresses, userinfo)

@@ -54,3 +54,16 @@ def test_unusable_request_ids_are_replaced_and_errors_logged_with_theirs(redis_c
     [record] = [x for x in log_lines() if x["event"] == "request"]
     assert record["request_id"] == rid and record["status"] == 400
     assert http.get("/v1/nowhere").headers["X-Request-ID"]
+
+
+def test_a_refused_request_is_logged_with_the_key_that_made_it(redis_client, log_lines):
+    from headline_dedup import apikeys
+
+    key, entry = apikeys.generate("desk-ro", ["read"])
+    http = create_app(Settings(auth_disabled=False, api_keys=entry), redis_client).test_client()
+    auth = {"Authorization": f"Bearer {key}"}
+    assert http.get("/v1/clusters", headers=auth).status_code == 200
+    assert http.post("/v1/headlines", json={"text": "Lyon: grève des bus lundi"}, headers=auth).status_code == 403
+    assert http.get("/v1/clusters", headers={"Authorization": "Bearer hdk_nosuchkey"}).status_code == 401
+    records = [x for x in log_lines() if x["event"] == "request"]
+    assert [(x["status"], x["api_key"]) for x in records] == [(200, "desk-ro"), (403, "desk-ro"), (401, None)]
