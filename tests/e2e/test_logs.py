@@ -16,11 +16,11 @@ from headline_dedup.workers.clusterer import Clusterer
 @pytest.fixture
 def log_lines():
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    saved, config = (root.handlers[:], root.level), structlog.get_config()
     stream = io.StringIO()
     logs.configure("INFO", "json", stream)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    structlog.reset_defaults()
+    structlog.configure(**config)
     root.handlers[:], level = saved
     root.setLevel(level)
 
