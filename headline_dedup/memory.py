@@ -9,7 +9,7 @@ from xxhash import xxh3_128_digest
 
 from headline_dedup.clustering import ClusterProfile
 from headline_dedup.ports import BatchOutcome, IndexEntry, Snapshot
-from headline_dedup.signatures import Signer
+from headline_dedup.signatures import BAND_FANOUT, Signer
 
 
 class MemoryIndex:
@@ -22,6 +22,8 @@ class MemoryIndex:
     Entries older than `window_seconds` before the newest timestamp seen leave the index, and so do the
     oldest ones beyond `max_items`, so the cost per headline stays flat however long the stream runs. A headline
     whose signature is already indexed (a re-send, a re-scrape) refreshes that entry instead of adding one.
+    A bucket answers with its newest `BAND_FANOUT` ids, as the Redis table does: in a long window a common band
+    key gathers many headlines, and its newest few reach the live stories behind it.
     """
 
     def __init__(self, signer: Signer, window_seconds: float = 72 * 3600, max_items: int = 500_000):
@@ -74,9 +76,11 @@ class MemoryIndex:
         return [self._others(self._signer.band_keys(e.signature), e.headline_id) for e in entries]
 
     def _others(self, keys: Sequence[bytes], headline_id: str) -> list[str]:
-        """The ids in the buckets of `keys` but `headline_id`, without repeats, in bucket order."""
-        found = dict.fromkeys(chain.from_iterable(map(self._buckets.get, keys, repeat((), len(keys)))))
-        found.pop(headline_id, None)
+        """The newest `BAND_FANOUT` ids of each bucket of `keys` but `headline_id`, without repeats, in bucket
+        order."""
+        buckets = map(self._buckets.get, keys, repeat((), len(keys)))
+        found = dict.fromkeys(chain.from_iterable(
+            [i for i in ids[-BAND_FANOUT - 1:] if i != headline_id][-BAND_FANOUT:] for ids in buckets))
         return list(found)
 
     def _add(self, headline_id: str, keys: tuple[bytes, ...]) -> list[str]:
@@ -90,7 +94,7 @@ class MemoryIndex:
             if ids is None:
                 buckets[k] = [headline_id]
                 continue
-            found.update(dict.fromkeys(ids))
+            found.update(dict.fromkeys(ids[-BAND_FANOUT:]))
             if len(ids) == 1:
                 shared[ids[0]] += 1
             ids.append(headline_id)

@@ -31,6 +31,7 @@ def _hash32(data: bytes) -> int:
 
 
 _MAX_HASH = np.uint32(0xFFFFFFFF)  # an empty feature set's values, as datasketch initialises them
+BAND_FANOUT = 8  # a band key's newest this many headlines are its candidates (both band indexes keep more)
 SIGN_CHUNK = 256  # headlines hashed in one numpy pass: (features x num_perm) uint32 stays a few MB
 SIGN_CACHE = 16_384  # token lists whose signatures are kept (as many texts as the normaliser keeps)
 

@@ -15,7 +15,7 @@ import redis
 
 from headline_dedup.errors import IndexMismatch
 from headline_dedup.ports import IndexEntry
-from headline_dedup.signatures import Signer
+from headline_dedup.signatures import BAND_FANOUT, Signer
 from headline_dedup.storage import lua
 from headline_dedup.storage.keys import Keys
 from headline_dedup.storage.store import as_text
@@ -159,7 +159,7 @@ class RedisIndex:
         band_keys, field_names = self._band_fields(entries)
         args: list = [mode, int(self._keep), self.signer.params.bands[0], len(entries), near_minid,
                       self._bucket(max(e.timestamp for e in entries)),
-                      BUCKETS_PER_WINDOW, self._geometry]
+                      BUCKETS_PER_WINDOW, self._geometry, BAND_FANOUT]
         for e, band, named in zip(entries, band_keys, field_names):  # an entry's bands: one argument, split there
             args += [_decimal(e.headline_id, mode == "query"), band, named, pack_words(e.words),
                      repr(float(e.timestamp)), "1" if e.headline_id in copies else ""]

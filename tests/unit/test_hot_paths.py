@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from headline_dedup.memory import MemoryIndex
 from headline_dedup.normalize import fold_accents
 from headline_dedup.ports import IndexEntry
-from headline_dedup.signatures import SignatureParams, Signer
+from headline_dedup.signatures import BAND_FANOUT, SignatureParams, Signer
 from headline_dedup.verify import (KICKER_CONFLICT, NO_MATCH, NUMBER_CONFLICT, SOFT_MATCH_DISCOUNT, Match,
                                    _soft_lookup, is_core, match_profile)
 from headline_dedup.weights import IDF_PRIOR_DOCUMENTS, TEMPORAL_FACTOR, Rarity, is_temporal
@@ -99,8 +99,8 @@ def test_memory_index_finds_what_the_plain_index_found(seed, limits, batch):
 def _query(ref, entries):
     out = []
     for e in entries:
-        found = {o: None for k in SIGNER.band_keys(e.signature) for o in ref._buckets.get(k, ())}
-        found.pop(e.headline_id, None)
+        found = {o: None for k in SIGNER.band_keys(e.signature)
+                 for o in [i for i in ref._buckets.get(k, ()) if i != e.headline_id][-BAND_FANOUT:]}
         out.append(list(found))
     return out
 

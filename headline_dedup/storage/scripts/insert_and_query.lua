@@ -13,7 +13,8 @@
 -- (the index by meaning that workers mirror), in the same step, and the stream is trimmed to the window.
 --   KEYS: the table, the meta hash (its `indexed` counts entries added), the near stream.
 --   ARGV: mode, ttl, bands per entry, entry count, the near stream's oldest id to keep ("0": no trim), current
---   bucket, buckets in the window before it, the table's `level:split` the caller named fields with, then per
+--   bucket, buckets in the window before it, the table's `level:split` the caller named fields with, how many of
+--   a band key's newest headlines are candidates (its fan-out; the older ones still count as twins), then per
 --   entry its decimal id, its 4-byte band keys concatenated, their 3-byte field names concatenated, its word rows
 --   (packed, maybe empty), its time, and "1" if it is a copy: its text was seen before, so its twin decides it
 --   and it is not searched; it is added only if no headline with its first two band keys is in the current
@@ -159,8 +160,9 @@ current, window = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- The caller names each band's field from the table's level and split it last saw: right unless another process
 -- wrote since (then the names are computed here).
 local named = ARGV[8] == t.level .. ':' .. t.split
+local fanout = tonumber(ARGV[9])
 local stamp = struct.pack('<I2', current % 65536)
-local out, pos, added = {}, 9, 0
+local out, pos, added = {}, 10, 0
 local near_first, near_last
 
 -- The ids of the entries of `v` holding band key `k` in the current bucket.
@@ -207,7 +209,7 @@ for _ = 1, count do
   for b = 1, bands do
     local v = values[b]
     if v then
-      local s = 1
+      local s, hits = 1, {}
       while true do
         local hit = string.find(v, keys[b], s, true)
         if not hit then break end
@@ -218,10 +220,7 @@ for _ = 1, count do
             if other == me then
               if age == 0 then listed[b] = true end
             else
-              if not seen[other] then
-                seen[other] = true
-                found[#found + 1] = string.format('%d', struct.unpack('<I6', other))
-              end
+              hits[#hits + 1] = other
               if age == 0 then
                 local n = (in_current[other] or 0) + 1
                 in_current[other] = n
@@ -234,6 +233,13 @@ for _ = 1, count do
           s = hit + ENTRY
         else
           s = hit + 1
+        end
+      end
+      for i = math.max(1, #hits - fanout + 1), #hits do -- a field keeps its entries in the order they came
+        local other = hits[i]
+        if not seen[other] then
+          seen[other] = true
+          found[#found + 1] = string.format('%d', struct.unpack('<I6', other))
         end
       end
     end
