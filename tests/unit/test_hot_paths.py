@@ -31,10 +31,9 @@ class ReferenceIndex:
             self._evict()
             keys = self._signer.band_keys(e.signature)
             found = {}
-            for k in keys:
-                for other in self._buckets.get(k, ()):
+            for k in keys:  # a bucket's newest BAND_FANOUT others
+                for other in [i for i in self._buckets.get(k, ()) if i != e.headline_id][-BAND_FANOUT:]:
                     found[other] = None
-            found.pop(e.headline_id, None)
             out.append(list(found))
             if e.headline_id in self._order:
                 continue
