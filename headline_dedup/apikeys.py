@@ -142,19 +142,19 @@ class KeyRing:
                 found = k
         return found
 
-    def authorize(self, presented: str | None, scope: str, namespace: str | None = None,
-                  identified=lambda key: None) -> ApiKey:
-        """The key for a presented bearer token, if it has `scope` (and may use `namespace`); raises
-        Unauthenticated or Forbidden. `identified(key)` is told the key before its rights are checked (so that
-        a refused request's log names it)."""
+    def identify(self, presented: str | None) -> ApiKey:
+        """The key a bearer token presents; raises Unauthenticated."""
         if not presented:
             raise Unauthenticated(message="send Authorization: Bearer <API key>")
         found = self.find(presented)
         if found is None:
             raise Unauthenticated(message="unknown API key")
-        identified(found)
-        if not found.allows(scope):
-            raise Forbidden(message=f"this API key lacks the {scope!r} scope")
-        if namespace is not None and not found.may_use(namespace):
-            raise Forbidden("namespace_forbidden", f"this API key may not use namespace {namespace!r}")
         return found
+
+    @staticmethod
+    def permit(key: ApiKey, scope: str, namespace: str | None = None) -> None:
+        """Raises Forbidden unless `key` has `scope` (and may use `namespace`)."""
+        if not key.allows(scope):
+            raise Forbidden(message=f"this API key lacks the {scope!r} scope")
+        if namespace is not None and not key.may_use(namespace):
+            raise Forbidden("namespace_forbidden", f"this API key may not use namespace {namespace!r}")

@@ -36,4 +36,6 @@ def install(app: Flask, keyring: KeyRing | None) -> None:
         view = current_app.view_functions.get(request.endpoint or "")
         scope = getattr(view, "required_scope", None)
         if ring is not None and scope is not None:
-            ring.authorize(bearer_token(), scope, g.get("namespace"), lambda key: setattr(g, "api_key", key.name))
+            key = ring.identify(bearer_token())
+            g.api_key = key.name  # before its rights are checked: a refused request's log names it too
+            ring.permit(key, scope, g.get("namespace"))
