@@ -4,14 +4,12 @@ while this process searches by meaning; in one process the two searches run in t
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from itertools import chain
+from typing import Sequence
 
 from headline_dedup.ports import CandidateIndex, Headline, IndexEntry
 from headline_dedup.signatures import Signer
 from headline_dedup.vectors import DenseSearch
-
-Agrees = Callable[[str], bool]  # whether a neighbour by meaning (its id) agrees with a headline in words
-
 
 class CandidateFinder:
     """The band index and, if any, the dense search beside it; `judged`: a semantic judge decides what only
@@ -52,19 +50,25 @@ class CandidateFinder:
         near = dense.insert_and_query(entries, twinned)
         return finish(), near
 
-    def agreement(self, entries: list[IndexEntry]) -> list[Agrees]:
-        """For each entry, a test of whether a neighbour by meaning agrees with it in words (`DenseSearch`), asked
-        only when a decision needs it. An encoder without words to align: every neighbour agrees, or none when a
-        judge is there to judge them."""
-        align, floor = getattr(self.dense.encoder, "alignment", None), self.dense.min_alignment
-        if align is None or floor is None:
-            return [lambda other, ok=not self.judged: ok for _ in entries]
-        batch = {e.headline_id: e.words for e in entries}
+    def words_for_agreement(self, entries: list[IndexEntry], near: list[list[str]]
+                            ) -> dict[str, Sequence[int]] | None:
+        """The word rows `agrees` reads for these entries and their neighbours by meaning (`near`), taken now:
+        the index may have moved on by the time a decision asks. None for an encoder without words to align."""
+        if getattr(self.dense.encoder, "alignment", None) is None or self.dense.min_alignment is None:
+            return None
+        words = {e.headline_id: e.words for e in entries}
+        for other in chain.from_iterable(near):
+            if other not in words:
+                words[other] = self.dense.index.words_of(other)
+        return words
 
-        def agrees(words, other):
-            theirs = batch[other] if other in batch else self.dense.index.words_of(other)
-            return align(words, theirs) >= floor
-        return [lambda other, words=e.words: agrees(words, other) for e in entries]
+    def agrees(self, words: dict[str, Sequence[int]] | None, headline_id: str, other: str) -> bool:
+        """Whether a neighbour by meaning agrees with a headline in words (`DenseSearch.min_alignment`), from
+        `words_for_agreement`. An encoder without words to align: every neighbour agrees, or none when a judge
+        is there to judge them."""
+        if words is None:
+            return not self.judged
+        return self.dense.encoder.alignment(words[headline_id], words[other]) >= self.dense.min_alignment
 
     def vector_of(self, headline_id: str):
         """The candidate vector of an earlier headline still in the dense index (None if it has left)."""

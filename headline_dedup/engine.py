@@ -30,6 +30,19 @@ class EngineConfig:
 LEAD_MIN_TOKENS = 5
 
 
+@dataclass
+class Found:
+    """What `Engine.find` prepared for deciding a batch, by position in the batch (picklable: see `offline`)."""
+
+    normalized: list[NormalizedHeadline | None]  # None: rejected
+    rejected: dict[int, Decision]  # the rejected headlines' decisions
+    leads: dict[int, str | None]  # the exact-duplicate keys of the leads given
+    candidates: dict[int, list[str]]  # by words (none for a headline an exact twin decides)
+    by_meaning: dict[int, list[str]]  # by meaning (empty without a dense search)
+    words: dict[str, Sequence[int]] | None  # the word rows the agreement test reads (`CandidateFinder.agrees`)
+    vectors: dict[str, object]  # the batch's candidate vectors, by headline id (kept for a judge only)
+
+
 class _Overlay(dict):
     """Document frequencies: the loaded snapshot plus this batch's own counts."""
 
@@ -81,6 +94,11 @@ class Engine:
         was not foreseen is embedded when met."""
         if self.judge is not None and not dry_run and not foreseen:
             self.foresee(headlines)
+        return self.decide(headlines, self.find(headlines, dry_run), dry_run)
+
+    def find(self, headlines: Sequence[Headline], dry_run: bool = False) -> Found:
+        """The first half of `process`: normalise, sign and search (inserting into the indexes unless `dry_run`).
+        No decision changes what it returns, so a feed's next batch can be found while this one is decided."""
         normalized: list[NormalizedHeadline | None] = []
         rejected: dict[int, Decision] = {}
         for i, h in enumerate(headlines):
@@ -97,7 +115,6 @@ class Engine:
         signatures = self.signer.sign(normalized[i].tokens for i in indexable)
         entries = self._entries([headlines[i] for i in indexable], signatures)
         leads = {i: self._lead_key(h) for i, h in enumerate(headlines) if h.lead and normalized[i] is not None}
-        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         twinned, copies = self._twinned(normalized, leads)
         found, near = self.candidates.find(entries, frozenset(headlines[i].id for i in copies),
                                            frozenset(headlines[i].id for i in twinned), dry_run)
@@ -105,17 +122,23 @@ class Engine:
         for i in twinned:
             if i in candidates:
                 candidates[i] = []
-        by_meaning, agreement = {}, {}
-        if self.judge is not None:
-            self._batch_vectors = {e.headline_id: e.vector for e in entries if e.vector is not None}
+        vectors = {e.headline_id: e.vector for e in entries if e.vector is not None} if self.judge else {}
+        by_meaning, words = {}, None
         if near is not None:
             by_meaning = dict(zip(indexable, near))
-            agreement = dict(zip(indexable, self.candidates.agreement(entries)))
+            words = self.candidates.words_for_agreement(entries, near)
+        return Found(normalized, rejected, leads, candidates, by_meaning, words, vectors)
+
+    def decide(self, headlines: Sequence[Headline], found: Found, dry_run: bool = False) -> list[Decision]:
+        """The second half of `process`: decide each headline of a batch `find` prepared, in order, and commit
+        unless `dry_run`."""
+        normalized, leads = found.normalized, found.leads
+        self._batch_vectors = found.vectors
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
-
+        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
-        all_candidates = sorted({c for cs in (*candidates.values(), *by_meaning.values()) for c in cs})
+        all_candidates = sorted({c for cs in (*found.candidates.values(), *found.by_meaning.values()) for c in cs})
         snap = self.store.load(keys, tokens, all_candidates)
 
         outcome = BatchOutcome()
@@ -125,7 +148,7 @@ class Engine:
         for i, h in enumerate(headlines):
             n = normalized[i]
             if n is None:
-                outcome.decisions.append(rejected[i])
+                outcome.decisions.append(found.rejected[i])
                 continue
             for t in set(n.tokens):
                 df[t] = df.get(t, 0) + 1
@@ -133,8 +156,8 @@ class Engine:
             outcome.tokens[h.id] = n.tokens
             rarity = Rarity(df, total)
             lead = leads.get(i)
-            decision = self._decide(h, n, lead, candidates.get(i), by_meaning.get(i, ()), agreement.get(i), snap,
-                                    profiles, rarity)
+            decision = self._decide(h, n, lead, found.candidates.get(i), found.by_meaning.get(i, ()), found.words,
+                                    snap, profiles, rarity)
             outcome.decisions.append(decision)
             snap.assignment[h.id] = decision.cluster_id
             for key in (n.key, lead):
@@ -179,7 +202,7 @@ class Engine:
         return f"lead:{n.key}" if len(set(n.tokens)) >= LEAD_MIN_TOKENS else None
 
     def _decide(self, h: Headline, n: NormalizedHeadline, lead: str | None, cands: list[str] | None,
-                by_meaning: Sequence[str], agrees, snap, profiles, rarity: Rarity) -> Decision:
+                by_meaning: Sequence[str], words, snap, profiles, rarity: Rarity) -> Decision:
         for key, reason in ((n.key, "exact"), (lead, "lead")):  # its text, else its article's lead, seen before
             twin = snap.exact.get(key) if key else None
             if twin is not None and twin in profiles:
@@ -200,7 +223,8 @@ class Engine:
             for found, found_prof, found_reason in self.policy.ranked(n.tokens, others, rarity, n.kicker_tokens,
                                                                       h.timestamp):
                 cid = found_prof.cluster_id
-                if found_reason and any(agrees(c) for c in by_meaning if snap.assignment.get(c) == cid):
+                if found_reason and any(self.candidates.agrees(words, h.id, c) for c in by_meaning
+                                        if snap.assignment.get(c) == cid):
                     prof, match, reason = found_prof, found, found_reason
                     break
         if prof is not None:
