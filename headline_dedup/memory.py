@@ -43,7 +43,8 @@ class MemoryIndex:
 
     def insert_and_query(self, entries: Sequence[IndexEntry], copies: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
-        # `copies` needs no telling: a re-send's twin is found by its signature, at the price of one look-up.
+        # A copy's twin decides it, so it is not searched for (a scraped feed is half copies); any other re-send's
+        # twin is found by its signature, at the price of one look-up.
         out = []
         order, by_signature = self._order, self._by_signature
         for e in entries:
@@ -57,7 +58,10 @@ class MemoryIndex:
                 # A re-send (feeds repeat themselves): its band keys are its twin's, and when the twin is alone
                 # in all its buckets, so are the candidates, without reading them.
                 keys = order[twin][1]
-                out.append(self._others(keys, hid) if self._shared[twin] else [twin] if twin != hid else [])
+                if hid in copies:
+                    out.append([])
+                else:
+                    out.append(self._others(keys, hid) if self._shared[twin] else [twin] if twin != hid else [])
                 if hid not in order:
                     # Keep one entry for the signature, refreshed to now.
                     order[twin] = (e.timestamp, keys, identity)
