@@ -27,6 +27,7 @@ class AliasTable:
 
     def __init__(self, pairs: dict[str, str] | None = None):
         self._map: dict[tuple[str, ...], str] = {}
+        self._longest: dict[str, int] = {}  # a word -> the most words of a phrase it opens (most words open none)
         self.max_len = 1
         for alias, canonical in (pairs or {}).items():
             self.add(alias, canonical)
@@ -36,6 +37,7 @@ class AliasTable:
         if not words or not target:
             raise ConfigurationError(f"alias {alias!r} -> {canonical!r} is empty after normalisation")
         self._map[words] = target
+        self._longest[words[0]] = max(self._longest.get(words[0], 0), len(words))
         self.max_len = max(self.max_len, len(words))
 
     def __len__(self) -> int:
@@ -47,9 +49,10 @@ class AliasTable:
             return words
         out: list[str] = []
         i, n = 0, len(words)
+        longest, known = self._longest.get, self._map.get
         while i < n:
-            for size in range(min(self.max_len, n - i), 0, -1):
-                target = self._map.get(tuple(words[i:i + size]))
+            for size in range(min(longest(words[i], 0), n - i), 0, -1):
+                target = known(tuple(words[i:i + size]))
                 if target is not None:
                     out.append(target)
                     i += size

@@ -206,6 +206,7 @@ def bundled_word_vectors() -> WordVectors:
 
 
 WORDS_CACHED = 1 << 15  # titles whose words are remembered
+WORDS_KNOWN = 1 << 18  # single words whose rows are remembered (forgotten all at once past this many)
 
 
 class WordVectorEncoder:
@@ -220,18 +221,29 @@ class WordVectorEncoder:
         self.stop = stop_words(lang)
         # Feeds repeat titles (re-sends, re-scrapes: half of a scraped feed), and a title's words never change.
         self._cached_words = lru_cache(maxsize=WORDS_CACHED)(self._content_words)
+        self._word_rows: dict[str, list[int]] = {}  # and a word's rows never change either
 
     def words(self, text: str) -> tuple[int, ...]:
         """Rows of the content words of `text`, in order (a hyphenated word the table lacks counts as its parts)."""
         return self._cached_words(text)
 
     def _content_words(self, text: str) -> tuple[int, ...]:
-        out = []
+        out: list[int] = []
+        known = self._word_rows
         for word in _WORD.findall(text.replace("\u2019", "'")):
-            row = self.vectors.row(word)
-            parts = [(word, row)] if row is not None else [(p, self.vectors.row(p)) for p in word.split("-")]
-            out += [r for p, r in parts if r is not None and len(p) > 1 and p.lower() not in self.stop]
+            rows = known.get(word)
+            if rows is None:
+                if len(known) >= WORDS_KNOWN:
+                    known.clear()
+                rows = known[word] = self._rows_of(word)
+            out += rows
         return tuple(out)
+
+    def _rows_of(self, word: str) -> list[int]:
+        """The rows one word of a title contributes: its own, else its hyphenated parts'; none for a stop word."""
+        row = self.vectors.row(word)
+        parts = [(word, row)] if row is not None else [(p, self.vectors.row(p)) for p in word.split("-")]
+        return [r for p, r in parts if r is not None and len(p) > 1 and p.lower() not in self.stop]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.vectors_of([self.words(t) for t in texts])
