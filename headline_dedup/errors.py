@@ -18,6 +18,9 @@ class HeadlineDedupError(Exception):
         self.message = message or self.code
         self.field = field
 
+    def __reduce__(self):  # whole across a pipe (`lookahead`), not rebuilt from the message alone
+        return type(self), (self.code, self.message, self.field)
+
 
 class InvalidHeadline(HeadlineDedupError):
     """A headline that can never be clustered: empty, too long, not UTF-8, unsupported language."""
@@ -69,6 +72,9 @@ class Overloaded(HeadlineDedupError):
     def __init__(self, code: str | None = None, message: str = "", retry_after: int = 1):
         super().__init__(code, message)
         self.retry_after = retry_after
+
+    def __reduce__(self):
+        return type(self), (self.code, self.message, self.retry_after)
 
 
 class Unauthenticated(HeadlineDedupError):

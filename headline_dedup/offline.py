@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
+from headline_dedup import lookahead
 from headline_dedup.clustering import Decision
 from headline_dedup.engine import Engine, EngineConfig
 from headline_dedup.errors import InvalidHeadline
@@ -55,21 +56,32 @@ def history_frequencies(rows: Iterable[FeedRow], normalizer: Normalizer, lang: s
 
 
 def cluster_rows(rows: Iterable[FeedRow], engine: Engine, lang: str = "fr", batch_size: int = 1000,
-                 progress: Callable[[int], None] | None = None) -> Iterator[tuple[FeedRow, Decision]]:
-    """Yield (row, decision) in input order, deciding `batch_size` rows at a time."""
-    batch: list[FeedRow] = []
-
-    def flush():
-        decisions = engine.process([Headline(r.id, r.text, lang, None, r.timestamp, lead_sentence(r.body))
-                                    for r in batch])
+                 progress: Callable[[int], None] | None = None, ahead: bool = False
+                 ) -> Iterator[tuple[FeedRow, Decision]]:
+    """Yield (row, decision) in input order, deciding `batch_size` rows at a time; `ahead`: find each batch's
+    candidates in a second process while the one before is decided (`lookahead`; where it is available, with
+    the same decisions)."""
+    batches = _batches(rows, lang, batch_size)
+    if ahead and lookahead.available(engine):
+        decided = ((batch, engine.decide(headlines, found))
+                   for batch, headlines, found in lookahead.found_ahead(batches, engine))
+    else:
+        decided = ((batch, engine.process(headlines)) for batch, headlines in batches)
+    for batch, decisions in decided:
         if progress:
             progress(len(batch))
         yield from zip(batch, decisions)
-        batch.clear()
 
+
+def _batches(rows: Iterable[FeedRow], lang: str, size: int) -> Iterator[tuple[list[FeedRow], list[Headline]]]:
+    def headlines(batch):
+        return [Headline(r.id, r.text, lang, None, r.timestamp, lead_sentence(r.body)) for r in batch]
+
+    batch: list[FeedRow] = []
     for row in rows:
         batch.append(row)
-        if len(batch) >= batch_size:
-            yield from flush()
+        if len(batch) >= size:
+            yield batch, headlines(batch)
+            batch = []
     if batch:
-        yield from flush()
+        yield batch, headlines(batch)

@@ -172,14 +172,15 @@ def cmd_cluster(args, settings: Settings) -> int:
     with progress_bar() as bar:
         task = bar.add_task("clustering", total=None) if bar else None
         tick = (lambda n: bar.advance(task, n)) if bar else None
-        for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick):
+        for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick, ahead=True):
             out.write(f"{row.id}\t{decision.cluster_id or ''}\n")
     return 0
 
 
 def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoders=(None, None)):
     engine = memory_engine(config, settings_normalizer(settings), settings.window_hours * 3600, history, *encoders)
-    labels = [d.cluster_id or f"rejected:{r.id}" for r, d in cluster_rows(rows, engine, args.lang, args.batch_size)]
+    decided = cluster_rows(rows, engine, args.lang, args.batch_size, ahead=True)
+    labels = [d.cluster_id or f"rejected:{r.id}" for r, d in decided]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)
     out = {"all": score(labels, gold).as_dict(), "without_largest": without_cluster(labels, gold, big).as_dict(),
