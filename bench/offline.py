@@ -1,5 +1,6 @@
 """Offline clustering speed: our `cluster` code path against the plain datasketch in-memory loop, same rows,
-one core; `python -m bench.offline` runs the plain-list comparison (whole `cluster` processes, see `plain_list`)."""
+one core; `python -m bench.offline` runs the plain-list comparison (whole `cluster` processes, see `plain_list`:
+on two cores `cluster` finds candidates in a second process, and it also runs held to one core)."""
 from __future__ import annotations
 
 import argparse
@@ -70,18 +71,27 @@ def datasketch_loop(rows: Sequence[Row], threshold: float = 0.5, num_perm: int =
 # Word overlap alone, as the datasketch loop: the default settings add word-vector candidates (`--vectors words`).
 LEXICAL = ("--vectors", "none")
 SETUPS = {"plain": "plain list, --vectors none", "timed": "with times, --vectors none",
-          "default": "plain list, default settings (word-vector candidates)"}
+          "default": "plain list, default settings (word-vector candidates)",
+          "one core": "plain list, default settings, held to one core"}
 
 
-def cluster_command(path: Path, *options: str, root: Path = ROOT) -> dict:
+def _one_core() -> None:
+    """In the child, before `cluster` starts: one core only (it finds candidates in a second process when it
+    has two, see `lookahead`)."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def cluster_command(path: Path, *options: str, root: Path = ROOT, one_core: bool = False) -> dict:
     """Wall time of one whole `headline-dedup cluster` process on `path` (start-up, reading and writing
-    included), running the code of the tree `root` (this one by default), and the cluster of each row."""
+    included), running the code of the tree `root` (this one by default), and the cluster of each row;
+    `one_core`: the process may use one core only."""
     script = Path(sys.executable).with_name("headline-dedup")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "headline_dedup.cli.main"]
     env = {**os.environ, "PYTHONPATH": str(root)}
     with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
         start = time.perf_counter()
-        subprocess.run([*command, "cluster", str(path), *options], stdout=out, env=env, check=True)
+        subprocess.run([*command, "cluster", str(path), *options], stdout=out, env=env, check=True,
+                       preexec_fn=_one_core if one_core else None)
         elapsed = time.perf_counter() - start
         out.seek(0)
         labels = [line.rstrip("\n").split("\t")[1] for line in out.readlines()[1:]]
@@ -112,17 +122,18 @@ def plain_list(rows: Sequence[Row], repeats: int = 3, baseline: Path | None = No
     with tempfile.TemporaryDirectory() as tmp:
         plain, timed = write_inputs(rows, Path(tmp))
         setups = {"plain": (plain, LEXICAL), "timed": (timed, ("--time-column", "time", *LEXICAL)),
-                  "default": (plain, ())}
+                  "default": (plain, ()), "one core": (plain, ())}
         for _ in range(repeats):
             loop = datasketch_loop(rows)
             loop.pop("labels")
             runs["loop"].append(loop)
             for prefix, root in trees.items():
                 for name, (path, options) in setups.items():
-                    if not (prefix and name == "default"):
-                        runs.setdefault(prefix + name, []).append(cluster_command(path, *options, root=root))
+                    runs.setdefault(prefix + name, []).append(
+                        cluster_command(path, *options, root=root, one_core=name == "one core"))
     identical = {name: runs[name][0]["labels"] == runs["baseline " + name][0]["labels"]
-                 for name in ("plain", "timed") if baseline}
+                 for name in setups if baseline}
+    one_core_identical = runs["one core"][0]["labels"] == runs["default"][0]["labels"]
     for name in runs:
         for run in runs[name]:
             run.pop("labels", None)
@@ -130,7 +141,8 @@ def plain_list(rows: Sequence[Row], repeats: int = 3, baseline: Path | None = No
     return {"headlines": len(rows), "repeats": repeats, "code": _commit(ROOT),
             "baseline": _commit(baseline) if baseline else None,
             "median_seconds": median, "speed_vs_loop": {k: median["loop"] / s for k, s in median.items()},
-            "identical_to_baseline": identical, "clusters": {k: v[0]["clusters"] for k, v in runs.items()},
+            "identical_to_baseline": identical, "one_core_identical": one_core_identical,
+            "clusters": {k: v[0]["clusters"] for k, v in runs.items()},
             "runs": runs}
 
 
@@ -169,6 +181,8 @@ def plain_list_markdown(r: dict) -> str:
         same = ", ".join(f"{SETUPS[k]}: {'identical' if v else 'DIFFERENT'}"
                          for k, v in r["identical_to_baseline"].items())
         md += f"\nBaseline: commit {r['baseline']}. Cluster of every row against the baseline's: {same}.\n"
+    md += ("\nThe default settings on two cores and held to one core: "
+           f"{'identical' if r['one_core_identical'] else 'DIFFERENT'} clusters.\n")
     md += "\nEvery run (seconds):\n\n"
     md += report.table(["run", *med], [[i + 1, *(f"{r['runs'][k][i]['seconds']:.2f}" for k in med)]
                                        for i in range(r["repeats"])])

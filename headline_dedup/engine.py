@@ -32,7 +32,7 @@ LEAD_MIN_TOKENS = 5
 
 @dataclass
 class Found:
-    """What `Engine.find` prepared for deciding a batch, by position in the batch (picklable: see `offline`)."""
+    """What `Engine.find` prepared for deciding a batch, by position in the batch (picklable: see `lookahead`)."""
 
     normalized: list[NormalizedHeadline | None]  # None: rejected
     rejected: dict[int, Decision]  # the rejected headlines' decisions
