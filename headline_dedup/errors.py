@@ -64,6 +64,12 @@ class StorageUnavailable(HeadlineDedupError):
     code = "storage_unavailable"
 
 
+class ProcessLost(HeadlineDedupError):
+    """A helper process stopped before its work was done (killed by a signal, out of memory)."""
+
+    code = "process_lost"
+
+
 class Overloaded(HeadlineDedupError):
     """Back-pressure: the ingest backlog is full or a rate limit was hit; retry after `retry_after` s."""
 

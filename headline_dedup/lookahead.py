@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 from typing import Iterable, Iterator, Sequence, TypeVar
 
 from headline_dedup.engine import Engine, Found
+from headline_dedup.errors import ProcessLost
 from headline_dedup.ports import Headline
 
 T = TypeVar("T")
@@ -46,10 +47,6 @@ class _KeysSeen:
                     self._keys.add(found.leads[i])
 
 
-class FinderFailed(RuntimeError):
-    """The finding process stopped without a word (killed, or its error could not be sent)."""
-
-
 def found_ahead(batches: Iterable[tuple[T, Sequence[Headline]]], engine: Engine
                 ) -> Iterator[tuple[T, Sequence[Headline], Found]]:
     """(item, headlines, `engine.find(headlines)`) for each of `batches`, found in a forked process one batch
@@ -68,7 +65,7 @@ def found_ahead(batches: Iterable[tuple[T, Sequence[Headline]]], engine: Engine
             try:
                 kind, payload = receiver.recv()
             except EOFError:
-                raise FinderFailed("the process finding candidates stopped") from None
+                raise ProcessLost(message=f"the process finding candidates stopped ({_status(pid)})") from None
             if kind == "done":
                 return
             if kind == "error":
@@ -81,7 +78,7 @@ def found_ahead(batches: Iterable[tuple[T, Sequence[Headline]]], engine: Engine
 
 def _find(batches, engine: Engine, sender: Connection) -> int:
     """The fork's work: find every batch and send it; returns the exit status."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C stops the parent, which stops this
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches both: the parent stops, then stops this
     seen = engine.store = _KeysSeen(engine.store.exact)
     try:
         for item, headlines in batches:
@@ -100,6 +97,17 @@ def _find(batches, engine: Engine, sender: Connection) -> int:
         return 1
     finally:
         sender.close()
+
+
+def _status(pid: int) -> str:
+    """How the fork ended, reaping it."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return "already reaped"
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.WEXITSTATUS(status)}"
 
 
 def _stop(pid: int) -> None:

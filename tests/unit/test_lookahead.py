@@ -2,12 +2,13 @@
 in their place, and no process left behind."""
 import os
 import pickle
+import signal
 
 import pytest
 
 from bench.data import scrape
 from headline_dedup import lookahead
-from headline_dedup.errors import InvalidRequest, Overloaded
+from headline_dedup.errors import InvalidRequest, Overloaded, ProcessLost
 from headline_dedup.feeds import FeedRow
 from headline_dedup.offline import memory_engine
 from headline_dedup.ports import Headline
@@ -94,3 +95,12 @@ def test_an_engine_with_a_judge_finds_in_turn():
     engine = memory_engine()
     engine.judge = object()  # a judge's dry runs read the decided clusters, which a fork would not see
     assert not lookahead.available(engine)
+
+
+def test_a_finder_killed_midway_is_named(plain_list, forks):
+    found = lookahead.found_ahead(batches(plain_list), memory_engine())
+    next(found)
+    os.kill(forks[0], signal.SIGKILL)
+    with pytest.raises(ProcessLost, match="killed by SIGKILL"):
+        list(found)
+    assert reaped(forks[0])
