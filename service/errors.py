@@ -39,7 +39,8 @@ def register(app: Flask) -> None:
     def _validation(exc: ValidationError):
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        return jsonify(error_body("invalid_field", first["msg"], field)), 422
+        message = f"unknown field {field!r}" if first["type"] == "extra_forbidden" else first["msg"]
+        return jsonify(error_body("invalid_field", message, field)), 422
 
     @app.errorhandler(redis.RedisError)
     def _redis(exc: redis.RedisError):

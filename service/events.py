@@ -46,7 +46,7 @@ def events():
     flt = _filter(q)
     svc = services()
     log = EventLog(svc.client, svc.keys)
-    since = request.headers.get("Last-Event-ID") or q.since
+    since = request.headers.get("Last-Event-ID") or q.lastEventId or q.since
     if since is not None and not valid_stream_id(since):
         raise InvalidRequest("invalid_parameter", "Last-Event-ID / since is a stream id like 1700000000000-0",
                              "since")

@@ -200,7 +200,11 @@ class ErrorOut(BaseModel):
 
 
 class EventQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt filter is a 422, not a silently unfiltered stream
+
     since: str | None = Field(None, description="resume after this event id (the Last-Event-ID header wins)")
+    lastEventId: str | None = Field(None, description="the Last-Event-ID header's value, as EventSource "
+                                                      "polyfills send it on reconnecting; wins over `since`")
     types: str | None = Field(None, description="comma-separated event types")
     cluster: str | None = Field(None, description="only this cluster's events")
     min_size: int = Field(0, ge=0, le=10**9, description="only events of clusters at least this large")

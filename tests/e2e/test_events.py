@@ -136,6 +136,23 @@ def test_filters_and_heartbeat(live):
     assert any(e.event == "comment" for e in seen[1:])  # heartbeats while idle
     bad = requests.get(f"{url}/v1/events", params={"types": "nope"}, timeout=5)
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "types"
+    misspelt = requests.get(f"{url}/v1/events", params={"cluster_id": "c2"}, timeout=5)  # the filter is `cluster`
+    assert misspelt.status_code == 422
+    assert misspelt.json()["error"] == {"code": "invalid_field", "message": "unknown field 'cluster_id'",
+                                        "field": "cluster_id"}
+
+
+def test_a_polyfill_resumes_with_last_event_id_in_the_query(live):
+    """EventSource polyfills that cannot send the header put it in the URL beside the first `since`."""
+    url, client = live
+    keys = Keys()
+    for i in (1, 2, 3):
+        client.xadd(keys.events, {"type": "cluster.created", "data": f'{{"cluster_id": "c{i}", "size": 1}}'},
+                          id=f"{i}-0")
+    resp, stream = _events(url, params={"since": "0-0", "lastEventId": "2-0"})
+    first = next(e for e in stream if e.id)
+    resp.close()
+    assert first.id == "3-0"
 
 
 def test_idle_streams_hold_no_redis_connection_so_they_cannot_starve_posts(redis_client, redis_server):
