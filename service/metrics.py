@@ -25,14 +25,18 @@ LATENCY = Histogram("hd_http_request_seconds", "HTTP request latency (streams: u
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
 
-PIPELINE_GAUGES = (("hd_ingest_backlog", "headlines waiting in the ingest stream"),
-                   ("hd_ingest_pending", "read by a worker, not yet acknowledged"),
-                   ("hd_dead_letters", "messages in the dead-letter stream"),
-                   ("hd_clusters", "clusters within retention"),
-                   ("hd_events", "entries kept in the events stream"),
-                   ("hd_ingest_lag_seconds", "age of the oldest queued headline"),
-                   ("hd_webhooks_disabled", "disabled webhooks"),
-                   ("hd_webhook_failing_attempts", "consecutive failed attempts, summed over webhooks"))
+# name, help, and its value from a namespace's (stats, reader, webhooks)
+PIPELINE_GAUGES = (
+    ("hd_ingest_backlog", "headlines waiting in the ingest stream", lambda s, reader, hooks: s["backlog"]),
+    ("hd_ingest_pending", "read by a worker, not yet acknowledged", lambda s, reader, hooks: s["pending"]),
+    ("hd_dead_letters", "messages in the dead-letter stream", lambda s, reader, hooks: s["dead_letters"]),
+    ("hd_clusters", "clusters within retention", lambda s, reader, hooks: s["clusters"]),
+    ("hd_events", "entries kept in the events stream", lambda s, reader, hooks: s["events"]),
+    ("hd_ingest_lag_seconds", "age of the oldest queued headline", lambda s, reader, hooks: reader.ingest_lag()),
+    ("hd_webhooks_disabled", "disabled webhooks", lambda s, reader, hooks: sum(not h["active"] for h in hooks)),
+    ("hd_webhook_failing_attempts", "consecutive failed attempts, summed over webhooks",
+     lambda s, reader, hooks: sum(h["failures"] for h in hooks)),
+)
 
 
 class PipelineCollector:
@@ -43,16 +47,12 @@ class PipelineCollector:
         self.sources = sources
 
     def collect(self):
-        gauges = {name: GaugeMetricFamily(name, doc, labels=["namespace"]) for name, doc in PIPELINE_GAUGES}
+        gauges = [(GaugeMetricFamily(name, doc, labels=["namespace"]), value) for name, doc, value in PIPELINE_GAUGES]
         for namespace, (reader, hooks) in sorted(self.sources.items()):
-            s, webhooks = reader.stats(), hooks.all()
-            for name, value in (("hd_ingest_backlog", s["backlog"]), ("hd_ingest_pending", s["pending"]),
-                                ("hd_dead_letters", s["dead_letters"]), ("hd_clusters", s["clusters"]),
-                                ("hd_events", s["events"]), ("hd_ingest_lag_seconds", reader.ingest_lag()),
-                                ("hd_webhooks_disabled", sum(not h["active"] for h in webhooks)),
-                                ("hd_webhook_failing_attempts", sum(h["failures"] for h in webhooks))):
-                gauges[name].add_metric([namespace], value)
-        yield from gauges.values()
+            stats, webhooks = reader.stats(), hooks.all()
+            for gauge, value in gauges:
+                gauge.add_metric([namespace], value(stats, reader, webhooks))
+        yield from (gauge for gauge, _ in gauges)
 
 
 def install(app: Flask, sources: Mapping[str, tuple[Reader, WebhookStore]]) -> None:
