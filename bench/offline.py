@@ -72,6 +72,7 @@ def datasketch_loop(rows: Sequence[Row], threshold: float = 0.5, num_perm: int =
 LEXICAL = ("--vectors", "none")
 SETUPS = {"plain": "plain list, --vectors none", "timed": "with times, --vectors none",
           "default": "plain list, default settings (word-vector candidates)",
+          "timed default": "with times, default settings",
           "one core": "plain list, default settings, held to one core"}
 
 
@@ -122,7 +123,7 @@ def plain_list(rows: Sequence[Row], repeats: int = 3, baseline: Path | None = No
     with tempfile.TemporaryDirectory() as tmp:
         plain, timed = write_inputs(rows, Path(tmp))
         setups = {"plain": (plain, LEXICAL), "timed": (timed, ("--time-column", "time", *LEXICAL)),
-                  "default": (plain, ()), "one core": (plain, ())}
+                  "default": (plain, ()), "timed default": (timed, ("--time-column", "time")), "one core": (plain, ())}
         for _ in range(repeats):
             loop = datasketch_loop(rows)
             loop.pop("labels")
@@ -198,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     tune_process()  # as `python -m bench` does: the loop runs in this process
     result = plain_list(data.scrape(args.size), args.repeats, args.baseline)
-    path = report.write("offline.plain-list", result, plain_list_markdown(result), args.out)
+    name = "offline.plain-list" if args.size == 30_000 else f"offline.plain-list.{args.size // 1000}k"
+    path = report.write(name, result, plain_list_markdown(result), args.out)
     print(path.read_text())
     return 0
 
