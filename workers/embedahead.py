@@ -1,7 +1,7 @@
 """The semantic tier's embeddings, paid outside the clustering lock, by every worker at once.
 
-Deciding is serial (one batch at a time, under the lock); embedding with e5 is the slow part (~36 headlines/s a
-core). So before a worker queues for the lock, it embeds ahead: it pages through the entries no worker has been
+Deciding is serial (one batch at a time, under the lock); embedding with e5 is the slow part (24-36 headlines/s a
+core, by machine; in a 2-worker run it took 87% of a worker's time). So before a worker queues for the lock, it embeds ahead: it pages through the entries no worker has been
 given yet, claims the first page in which it wins entries (a short-lived key per stream entry, so two workers
 never embed the same ones: the second worker takes the page after the first's), and runs the engine over every
 waiting entry up to the end of its page as a dry run. Every decision the judge would be asked about for its own
