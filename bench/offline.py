@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     tune_process()  # as `python -m bench` does: the loop runs in this process
     result = plain_list(data.scrape(args.size), args.repeats, args.baseline)
-    name = "offline.plain-list" if args.size == 30_000 else f"offline.plain-list.{args.size // 1000}k"
+    size = f"{args.size // 1000}k" if args.size % 1000 == 0 else str(args.size)
+    name = "offline.plain-list" if args.size == 30_000 else f"offline.plain-list.{size}"
     path = report.write(name, result, plain_list_markdown(result), args.out)
     print(path.read_text())
     return 0

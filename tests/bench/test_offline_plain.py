@@ -9,8 +9,9 @@ from tests.conftest import shared
 def test_plain_list_benchmark_smoke(tmp_path):
     shared("fr-headlines-scrape/all_headlines.tsv.gz")
     assert main(["--size", "200", "--repeats", "1", "--baseline", str(ROOT), "--out", str(tmp_path)]) == 0
-    result = json.loads((tmp_path / "offline.plain-list.json").read_text())
-    assert set(result["median_seconds"]) == {"loop", "plain", "timed", "default", "baseline plain", "baseline timed"}
-    assert result["identical_to_baseline"] == {"plain": True, "timed": True}
+    result = json.loads((tmp_path / "offline.plain-list.200.json").read_text())  # a report per size
+    setups = {"plain", "timed", "default", "timed default", "one core"}
+    assert set(result["median_seconds"]) == {"loop", *setups, *(f"baseline {s}" for s in setups)}
+    assert result["identical_to_baseline"] == dict.fromkeys(setups, True) and result["one_core_identical"]
     assert all(run["headlines"] == 200 for name, runs in result["runs"].items() if name != "loop" for run in runs)
-    assert Path(tmp_path / "offline.plain-list.md").read_text().startswith("# `headline-dedup cluster` on a plain")
+    assert Path(tmp_path / "offline.plain-list.200.md").read_text().startswith("# `headline-dedup cluster` on a plain")
