@@ -39,7 +39,8 @@ def register(app: Flask) -> None:
     def _validation(exc: ValidationError):
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
-        message = f"unknown field {field!r}" if first["type"] == "extra_forbidden" else first["msg"]
+        message = (f"unknown field {field!r}" if first["type"] == "extra_forbidden"
+                   else first["msg"].removeprefix("Value error, "))  # our validators' own words
         return jsonify(error_body("invalid_field", message, field)), 422
 
     @app.errorhandler(redis.RedisError)

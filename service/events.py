@@ -46,10 +46,11 @@ def events():
     flt = _filter(q)
     svc = services()
     log = EventLog(svc.client, svc.keys)
-    since = request.headers.get("Last-Event-ID") or q.lastEventId or q.since
+    given = [(name, value) for name, value in (("Last-Event-ID", request.headers.get("Last-Event-ID")),
+                                               ("lastEventId", q.lastEventId), ("since", q.since)) if value]
+    source, since = given[0] if given else (None, None)  # the header wins, then lastEventId
     if since is not None and not valid_stream_id(since):
-        raise InvalidRequest("invalid_parameter", "Last-Event-ID / since is a stream id like 1700000000000-0",
-                             "since")
+        raise InvalidRequest("invalid_parameter", f"{source} is a stream id like 1700000000000-0", source)
     heartbeat = svc.settings.sse_heartbeat_seconds
 
     # Decided before the response starts, so that a Redis failure is still a clean 503.

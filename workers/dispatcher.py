@@ -25,6 +25,7 @@ import certifi
 import redis
 import urllib3
 
+from headline_dedup import __version__
 from headline_dedup.errors import InvalidRequest, NotFound
 from headline_dedup.logs import get_logger
 from headline_dedup.settings import Settings
@@ -37,6 +38,7 @@ from headline_dedup.webhook_signature import sign
 from headline_dedup.workers.roles import Role
 
 log = get_logger("headline_dedup.dispatcher")
+USER_AGENT = f"headline-dedup/{__version__} (webhooks)"  # what a receiver sees in its logs
 WORKERS = 16  # concurrent deliveries; retries are claimed this many at a time, so each starts when claimed
 RETRY_BATCHES = 6  # retry claims per step, so that new events keep their turn
 # KEYS: retries. ARGV: now, lease end, count. Takes due jobs by moving their due time to the lease's end.
@@ -158,8 +160,8 @@ class Dispatcher(Role):
         body = json.dumps({"type": event.type, "timestamp": iso_time(time.time()),
                            "data": event.data}, ensure_ascii=False).encode()
         ts = int(time.time())
-        headers = {"content-type": "application/json", "webhook-id": event.id, "webhook-timestamp": str(ts),
-                   "webhook-signature": sign(hook["secret"], event.id, ts, body)}
+        headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": event.id,
+                   "webhook-timestamp": str(ts), "webhook-signature": sign(hook["secret"], event.id, ts, body)}
         status, error = None, None
         started = time.monotonic()
         try:

@@ -152,6 +152,7 @@ class Supervisor:
             if child.process is not None:
                 try:
                     child.process.stop(child.stop_timeout)
+                    log.info("stopped", process=child.name)
                 except Exception as exc:  # stop the others all the same
                     log.error("stop failed", process=child.name, error=str(exc))
                 child.process = None

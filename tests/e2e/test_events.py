@@ -189,4 +189,4 @@ def test_a_resume_id_that_is_no_stream_id_is_400(live, since):
     r = requests.get(f"{url}/v1/events", params={"since": since}, timeout=10)
     assert r.status_code == 400 and r.json()["error"]["field"] == "since"
     r = requests.get(f"{url}/v1/events", headers={"Last-Event-ID": since}, timeout=10)
-    assert r.status_code == 400
+    assert r.status_code == 400 and r.json()["error"]["field"] == "Last-Event-ID"

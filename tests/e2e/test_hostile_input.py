@@ -204,6 +204,7 @@ def test_the_text_pattern_calls_blank_what_either_regex_dialect_calls_space():
 def test_a_text_blank_in_either_regex_dialect_is_422_and_stores_nothing(http, redis_client, text):
     r = http.post("/v1/headlines", json={"text": text})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "text", r.get_json()
+    assert r.get_json()["error"]["message"] == "text is blank or contains a NUL character"  # our words alone
     assert _stored(redis_client) == 0
     assert http.post("/v1/headlines", json={"text": f"\ufeff{text}Titre"}).status_code == 202
 

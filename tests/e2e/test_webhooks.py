@@ -82,6 +82,7 @@ def test_every_event_arrives_signed(stack):
         ts = int(headers["webhook-timestamp"])
         assert headers["webhook-signature"] == sign(secret, headers["webhook-id"], ts, body)
         assert json.loads(body)["type"].startswith(("cluster.", "headline."))
+        assert headers["user-agent"].startswith("headline-dedup/")
 
 
 def test_three_failures_then_success_delivers_exactly_once_more(stack):
