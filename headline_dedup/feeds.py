@@ -87,6 +87,10 @@ def read_feed(stream: TextIO, text_column: str = "title", id_column: str = "row"
     first = stream.readline()
     header = first.rstrip("\r\n").split("\t")
     if "\t" in first and text_column in header:
+        missing = [c for c in (time_column, label_column) if c and c not in header]
+        if missing:  # else every row would go without its time or label, silently
+            raise InvalidRequest("invalid_input", f"the header has no column {missing[0]!r} (its columns: "
+                                 f"{', '.join(header)})")
         reader = csv.DictReader(stream, fieldnames=header, delimiter="\t", quoting=csv.QUOTE_MINIMAL)
         for n, rec in enumerate(reader):
             given = rec.get(id_column)

@@ -109,3 +109,10 @@ def test_evaluate_scores_against_editor_judged_pairs_first(tmp_path, capsys):
     assert main(["evaluate", str(labelled), "--pairs", str(pairs)]) == 0
     out = capsys.readouterr().out
     assert out.index("editor-judged pairs") < out.index("silver labels")
+
+
+def test_cluster_refuses_a_time_column_the_header_lacks(tmp_path, capsys):
+    feed = tmp_path / "feed.tsv"
+    feed.write_text("row\ttitle\ttime\n0\tZone euro: la croissance cale\t2020-01-10T00:00:00Z\n", encoding="utf-8")
+    assert main(["cluster", str(feed), "--time-column", "published"]) == 2
+    assert "invalid_input: the header has no column 'published'" in capsys.readouterr().err

@@ -147,3 +147,10 @@ def test_a_time_column_asked_of_a_tsv_without_the_text_column_is_an_error_not_pl
     with pytest.raises(InvalidRequest, match="row, title, time"):
         list(read_feed(io.StringIO(tsv), text_column="text", time_column="time"))
     assert [r.text for r in read_feed(io.StringIO(tsv), time_column="time")] == ["Zone euro: la croissance cale"]
+
+
+@pytest.mark.parametrize("asked", [{"time_column": "published"}, {"label_column": "story"}])
+def test_a_time_or_label_column_the_header_lacks_is_an_error_not_rows_without_them(asked):
+    tsv = "row\ttitle\ttime\tcluster_id\n0\tZone euro: la croissance cale\t2020-01-10T00:00:00Z\ta\n"
+    with pytest.raises(InvalidRequest, match="no column '(published|story)' .*row, title, time, cluster_id"):
+        list(read_feed(io.StringIO(tsv), **asked))
