@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the system's words suffice (a full disk, a closed terminal): no traceback
+        print(f"headline-dedup: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -116,3 +116,15 @@ def test_cluster_refuses_a_time_column_the_header_lacks(tmp_path, capsys):
     feed.write_text("row\ttitle\ttime\n0\tZone euro: la croissance cale\t2020-01-10T00:00:00Z\n", encoding="utf-8")
     assert main(["cluster", str(feed), "--time-column", "published"]) == 2
     assert "invalid_input: the header has no column 'published'" in capsys.readouterr().err
+
+
+def test_an_output_the_system_refuses_is_one_line_and_status_1(tmp_path, capsys, monkeypatch):
+    class Full(io.StringIO):
+        def write(self, text):
+            raise OSError(28, "No space left on device")
+
+    plain = tmp_path / "feed.txt"
+    plain.write_text("Zone euro: la croissance cale en fin d'année\n", encoding="utf-8")
+    monkeypatch.setattr("sys.stdout", Full())
+    assert main(["cluster", str(plain)]) == 1
+    assert capsys.readouterr().err == "headline-dedup: [Errno 28] No space left on device\n"
