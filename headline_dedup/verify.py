@@ -7,9 +7,11 @@ is the harmonic mean of two rarity-weighted coverages:
   fraction of members that have it, so a word only one member used counts little);
 - *coverage*: how much of the cluster's weighted profile the headline covers.
 
-Two conflicts multiply the score down (`Match.conflicts` names them):
+Conflicts multiply the score down (`Match.conflicts` names them):
 
 - *numbers*: the headline's numbers and the cluster's core numbers disagree entirely (`NUMBER_CONFLICT`);
+- *dates*: instead of numbers, when the headline names a day of a month and the cluster, dated too, names
+  other days only: another day's edition of a daily item (`DATE_CONFLICT`);
 - *kicker*: the headline and the cluster's representative both open with a kicker ("Laval.", "Quimper."), and
   neither kicker appears in the other side: the same template run for two towns (`KICKER_CONFLICT`).
 
@@ -26,13 +28,14 @@ from typing import Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
-from headline_dedup.weights import Rarity, is_temporal
+from headline_dedup.weights import MONTH_TOKENS, Rarity, is_temporal
 
 SOFT_MATCH_CUTOFF = 84.0
 SOFT_MATCH_MIN_LEN = 5
 SOFT_MATCH_MAX_SUFFIX = 3
 SOFT_MATCH_DISCOUNT = 0.8  # a soft match counts for a bit less than an exact one
 NUMBER_CONFLICT = 0.7  # score factor when the numbers disagree (measured on STS pairs and the dev set)
+DATE_CONFLICT = 0.5  # instead, when the numbers that disagree are days of a month both sides name
 KICKER_CONFLICT = 0.5  # score factor when the kickers name different things (measured on the dev set)
 
 
@@ -46,7 +49,7 @@ class Match:
     shared: tuple[str, ...]  # headline tokens found in the cluster (exactly or softly)
     core_shared: tuple[str, ...]  # shared, non-temporal tokens that a strict majority of the members have
     core_rarity: float  # summed IDF of `core_shared`, in units of `Rarity.max_idf`
-    conflicts: tuple[str, ...] = ()  # "numbers", "kicker": what multiplied the score down
+    conflicts: tuple[str, ...] = ()  # "numbers" or "dates", "kicker": what multiplied the score down
 
 
 def is_core(count: int, size: int) -> bool:
@@ -67,6 +70,23 @@ def _numbers_conflict(mine: set[str], counts: Mapping[str, int], size: int) -> b
     if not own or any(t in counts for t in own):
         return False
     return any(_is_figure(t) and is_core(c, size) for t, c in counts.items())
+
+
+def _day(token: str) -> str | None:
+    """The day of the month a token can be ("11", "1er" -> "1")."""
+    day = token[:-2] if token.endswith("er") else token
+    return day if day.isdigit() and 1 <= int(day) <= 31 else None
+
+
+def _dates_conflict(tokens: Sequence[str], counts: Mapping[str, int], size: int) -> bool:
+    """The headline names a day of a month ("mardi 11 janvier"), the cluster's core names a month, and its
+    members name other days but never this one: yesterday's or tomorrow's edition of a daily item ("le bilan
+    de ce jeudi 13 janvier"), not a rewrite. Called once the figures conflict."""
+    days = {_day(d) for d, m in zip(tokens, tokens[1:]) if m in MONTH_TOKENS and _day(d)}
+    if not days or not any(is_core(c, size) for m, c in counts.items() if m in MONTH_TOKENS):
+        return False
+    theirs = {_day(t) for t in counts if t[0].isdigit()} - {None}
+    return bool(theirs) and not theirs & days
 
 
 def _kickers_conflict(kicker: Sequence[str], tokens: set[str], cluster_kicker: Sequence[str],
@@ -150,8 +170,9 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
     conflicts = []
     penalty = 1.0
     if _numbers_conflict(mine, counts, size):
-        conflicts.append("numbers")
-        penalty *= NUMBER_CONFLICT
+        dates = _dates_conflict(tokens, counts, size)
+        conflicts.append("dates" if dates else "numbers")
+        penalty *= DATE_CONFLICT if dates else NUMBER_CONFLICT
     if _kickers_conflict(kicker, mine, cluster_kicker, counts):
         conflicts.append("kicker")
         penalty *= KICKER_CONFLICT

@@ -11,13 +11,15 @@ import re
 from typing import Iterable, Mapping, Sequence
 
 # Stems (Snowball French and English, accent-folded) of temporal words.
-TEMPORAL_TOKENS = frozenset({
-    "lund", "mard", "mercred", "jeud", "vendred", "samed", "dimanch",
+MONTH_TOKENS = frozenset({  # the months' names, normalised (stemmed)
     "janvi", "fevri", "mar", "avril", "mai", "juin", "juillet", "aout", "septembr", "octobr", "novembr", "decembr",
+    "januari", "februari", "march", "april", "may", "june", "juli", "august", "septemb", "octob", "novemb", "decemb",
+})
+TEMPORAL_TOKENS = MONTH_TOKENS | frozenset({
+    "lund", "mard", "mercred", "jeud", "vendred", "samed", "dimanch",
     "week", "end", "weekend", "aujourd", "hui", "demain", "hier", "soir", "matin", "annee", "an", "ans",
     "jour", "journ", "semain", "moi", "heur",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "januari", "februari", "march",
-    "april", "may", "june", "juli", "august", "septemb", "octob", "novemb", "decemb", "today", "tomorrow",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow",
     "yesterday", "year", "day", "week",
 })
 _YEAR = re.compile(r"^(?:19|20)\d\d$")

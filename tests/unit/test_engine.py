@@ -132,6 +132,22 @@ def test_kicker_conflict_is_checked_against_the_representative():
     assert ds[2].cluster_id != ds[0].cluster_id
 
 
+def test_a_daily_item_of_another_day_is_another_story_even_in_a_plain_list():
+    """Without times every story is live; a daily bulletin then joined yesterday's (its figure conflict alone
+    left it above the live bar), and the next day's, into one cluster of many days."""
+    from headline_dedup.pairs import pair_rarity
+
+    days = ["mardi 11 janvier", "jeudi 13 janvier", "vendredi 14 janvier", "mardi 1er février"]
+    ds = run([f"Coronavirus en France : le bilan de ce {d}" for d in days] +
+             ["Coronavirus en France : le bilan de ce vendredi 14 janvier, hospitalisations en baisse"])
+    assert len({d.cluster_id for d in ds[:4]}) == 4 and ds[4].cluster_id == ds[2].cluster_id
+    n = default_normalizer()
+    a, b = n.normalize("Grève du 5 décembre : les transports"), n.normalize("Grève du 10 décembre : les transports")
+    assert pair_score(b.tokens, a.tokens, pair_rarity(a, b)).conflicts == ("dates",)
+    c = n.normalize("Grève : les transports perturbés jusqu'au 10")  # a day without a month: figures only
+    assert pair_score(c.tokens, a.tokens, pair_rarity(a, c)).conflicts == ("numbers",)
+
+
 def test_years_are_not_conflicting_figures():
     from headline_dedup.pairs import pair_rarity
 

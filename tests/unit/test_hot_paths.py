@@ -11,8 +11,8 @@ from headline_dedup.memory import MemoryIndex
 from headline_dedup.normalize import fold_accents
 from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import BAND_FANOUT, SignatureParams, Signer
-from headline_dedup.verify import (KICKER_CONFLICT, NO_MATCH, NUMBER_CONFLICT, SOFT_MATCH_DISCOUNT, Match,
-                                   _soft_lookup, is_core, match_profile)
+from headline_dedup.verify import (DATE_CONFLICT, KICKER_CONFLICT, NO_MATCH, NUMBER_CONFLICT, SOFT_MATCH_DISCOUNT,
+                                   Match, _dates_conflict, _soft_lookup, is_core, match_profile)
 from headline_dedup.weights import IDF_PRIOR_DOCUMENTS, TEMPORAL_FACTOR, Rarity, is_temporal
 
 
@@ -142,8 +142,9 @@ def reference_match(tokens, counts, size, rarity, min_score=0.0, kicker=(), clus
     conflicts, penalty = [], 1.0
     own = [t for t in mine if figure(t)]
     if own and not any(t in counts for t in own) and any(figure(t) and is_core(c, size) for t, c in counts.items()):
-        conflicts.append("numbers")
-        penalty *= NUMBER_CONFLICT
+        dates = _dates_conflict(tokens, counts, size)  # the rule itself: a day against other days of a month
+        conflicts.append("dates" if dates else "numbers")
+        penalty *= DATE_CONFLICT if dates else NUMBER_CONFLICT
     mk, tk = set(kicker).difference(cluster_kicker), set(cluster_kicker).difference(kicker)
     if mk and tk and not any(t in counts for t in mk) and not any(t in mine for t in tk):
         conflicts.append("kicker")
