@@ -81,13 +81,16 @@ def _input_args(p: argparse.ArgumentParser, several: bool = False) -> None:
     p.add_argument("--live-threshold", type=float, default=None,
                    help="join score for a live story (default from settings)")
     p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--single-process", action="store_true",
+                   help="find candidates and decide in this process only (by default, with two cores or more, a "
+                        "second process finds each next batch's candidates meanwhile: the same clusters, sooner)")
     encoder_args(p)
 
 
 def encoder_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vectors", choices=ENCODERS, default=None,
                    help="sentence vectors whose nearest earlier headlines are candidates too: words (French word "
-                        "vectors), e5 (in process, ~36 headlines/s a core), http (an OpenAI-compatible embeddings "
+                        "vectors), e5 (in process, 24-36 headlines/s a core), http (an OpenAI-compatible embeddings "
                         "server, --embeddings-url) or none (default from settings: words)")
     p.add_argument("--judge", choices=[e for e in ENCODERS if e != "words"], default=None,
                    help="the semantic verifier tier: e5 or http judges the decisions word overlap leaves open "
@@ -172,14 +175,15 @@ def cmd_cluster(args, settings: Settings) -> int:
     with progress_bar() as bar:
         task = bar.add_task("clustering", total=None) if bar else None
         tick = (lambda n: bar.advance(task, n)) if bar else None
-        for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick, ahead=True):
+        for row, decision in cluster_rows(rows, engine, args.lang, args.batch_size, tick,
+                                          ahead=not args.single_process):
             out.write(f"{row.id}\t{decision.cluster_id or ''}\n")
     return 0
 
 
 def _evaluate_once(rows, config, settings, args, history=None, judged=None, encoders=(None, None)):
     engine = memory_engine(config, settings_normalizer(settings), settings.window_hours * 3600, history, *encoders)
-    decided = cluster_rows(rows, engine, args.lang, args.batch_size, ahead=True)
+    decided = cluster_rows(rows, engine, args.lang, args.batch_size, ahead=not args.single_process)
     labels = [d.cluster_id or f"rejected:{r.id}" for r, d in decided]
     gold = [r.label for r in rows]
     big = largest_cluster(gold)

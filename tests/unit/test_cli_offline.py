@@ -128,3 +128,14 @@ def test_an_output_the_system_refuses_is_one_line_and_status_1(tmp_path, capsys,
     monkeypatch.setattr("sys.stdout", Full())
     assert main(["cluster", str(plain)]) == 1
     assert capsys.readouterr().err == "headline-dedup: [Errno 28] No space left on device\n"
+
+
+def test_cluster_in_one_process_gives_the_same_lines(tmp_path, capsys, monkeypatch):
+    def no_fork():
+        raise AssertionError("forked")
+    monkeypatch.setattr("os.fork", no_fork)
+    plain = tmp_path / "feed.txt"
+    plain.write_text("Zone euro: la croissance cale en fin d'année, plombée par l'Allemagne\n"
+                     "ZONE EURO - La croissance a calé en fin d’année, plombée par l'Allemagne\n", encoding="utf-8")
+    assert main(["cluster", str(plain), "--single-process"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["id\tcluster_id", "0\t0", "1\t0"]
