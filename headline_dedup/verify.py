@@ -15,6 +15,8 @@ Conflicts multiply the score down (`Match.conflicts` names them):
 - *kicker*: the headline and the cluster's representative both open with a kicker ("Laval.", "Quimper."), and
   neither kicker appears in the other side: the same template run for two towns (`KICKER_CONFLICT`).
 
+A headline that shares with a cluster only words of when (weekdays, months, the day of a date) does not match it.
+
 Against a one-member cluster this is the rarity-weighted Dice coefficient of the two token sets, which is what
 `pair_score` returns. Tokens that differ only by a stemming miss ("enqueteur"/"enquet") are matched softly with
 rapidfuzz's normalised Indel similarity on the already-normalised tokens (`processor=None` on purpose: the
@@ -76,6 +78,15 @@ def _day(token: str) -> str | None:
     """The day of the month a token can be ("11", "1er" -> "1")."""
     day = token[:-2] if token.endswith("er") else token
     return day if day.isdigit() and 1 <= int(day) <= 31 else None
+
+
+def _only_when(shared: Sequence[str], tokens: Sequence[str]) -> bool:
+    """Whether all the headline shares with a cluster says when, not what: "vendredi", "janvier", and the day of
+    a date ("C'est Votre Argent - Vendredi 14 janvier" and "le bilan de ce vendredi 14 janvier")."""
+    if not all(is_temporal(t) or t[0].isdigit() for t in shared):  # the common case: something else is shared
+        return False
+    dated = {d for d, m in zip(tokens, tokens[1:]) if m in MONTH_TOKENS and _day(d)}
+    return all(is_temporal(t) or t in dated for t in shared)
 
 
 def _dates_conflict(tokens: Sequence[str], counts: Mapping[str, int], size: int) -> bool:
@@ -165,7 +176,7 @@ def match_profile(tokens: Sequence[str], counts: Mapping[str, int], size: int, r
         shared.append(t)
         if factor == 1.0 and is_core(count, size) and not is_temporal(t):
             core.append(t)
-    if not shared:
+    if not shared or _only_when(shared, tokens):
         return NO_MATCH
     conflicts = []
     penalty = 1.0

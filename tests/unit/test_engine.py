@@ -148,6 +148,19 @@ def test_a_daily_item_of_another_day_is_another_story_even_in_a_plain_list():
     assert pair_score(c.tokens, a.tokens, pair_rarity(a, c)).conflicts == ("numbers",)
 
 
+def test_a_date_alone_in_common_is_no_match():
+    """Two items of one day share its date and nothing else: no evidence of one story, however rare "14" is."""
+    from headline_dedup.verify import NO_MATCH, match_profile
+
+    n = default_normalizer()
+    bulletin = n.normalize("Coronavirus en France : le bilan de ce vendredi 14 janvier")
+    show = n.normalize("C'est Votre Argent - Vendredi 14 janvier")
+    counts = {t: 1 for t in bulletin.tokens}
+    assert match_profile(show.tokens, counts, 1, Rarity({"14": 1}, 1000)) is NO_MATCH
+    rewrite = n.normalize("Covid : le bilan en France ce vendredi 14 janvier")
+    assert match_profile(rewrite.tokens, counts, 1, Rarity({"14": 1}, 1000)).score > 0.6
+
+
 def test_years_are_not_conflicting_figures():
     from headline_dedup.pairs import pair_rarity
 

@@ -12,7 +12,7 @@ from headline_dedup.normalize import fold_accents
 from headline_dedup.ports import IndexEntry
 from headline_dedup.signatures import BAND_FANOUT, SignatureParams, Signer
 from headline_dedup.verify import (DATE_CONFLICT, KICKER_CONFLICT, NO_MATCH, NUMBER_CONFLICT, SOFT_MATCH_DISCOUNT,
-                                   Match, _dates_conflict, _soft_lookup, is_core, match_profile)
+                                   Match, _dates_conflict, _only_when, _soft_lookup, is_core, match_profile)
 from headline_dedup.weights import IDF_PRIOR_DOCUMENTS, TEMPORAL_FACTOR, Rarity, is_temporal
 
 
@@ -152,7 +152,7 @@ def reference_match(tokens, counts, size, rarity, min_score=0.0, kicker=(), clus
     shared_in *= penalty
     shared_cl *= penalty
     containment = shared_in / own_total
-    if 2 * containment / (containment + 1) < min_score or not shared:
+    if 2 * containment / (containment + 1) < min_score or not shared or _only_when(shared, tokens):
         return NO_MATCH
     profile_total = sum(weight(t) * c for t, c in counts.items()) / size
     coverage = min(1.0, shared_cl / profile_total) if profile_total > 0 else 0.0
