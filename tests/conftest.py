@@ -32,15 +32,21 @@ def seed_headlines() -> list[str]:
 def start_session_redis(name: str):
     """A redis-server in a temporary directory for this test process (stopped at exit). Fails, never skips."""
     import atexit
+    import shutil
     import tempfile
 
     from headline_dedup.storage.embedded import EmbeddedRedis
 
+    directory = Path(tempfile.mkdtemp(prefix=f"hd-{name}-"))
     try:
-        server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix=f"hd-{name}-"))).start()
+        server = EmbeddedRedis(directory).start()
     except Exception as exc:
         pytest.fail(f"cannot start redis-server for the tests: {exc}")
-    atexit.register(server.stop)
+
+    def stop():
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)  # its data files too: each test run made one more
+    atexit.register(stop)
     return server
 
 

@@ -62,6 +62,7 @@ class Child:
     spawn: Callable[[], Process]
     stop_timeout: float = 15.0
     probe: Callable[[], bool] | None = None  # health check of a running child (the API's /healthz)
+    stops_first: bool = False  # stopped before the others (the API: no intake while nothing decides)
     probe_failures: int = 0
     next_probe: float = 0.0
     process: Process | None = None
@@ -147,8 +148,9 @@ class Supervisor:
         return False
 
     def stop(self) -> None:
-        """Stop the children in reverse order of start (the API first, Redis last)."""
-        for child in reversed(self.children):
+        """Stop the children that stop first (the API), then the others in reverse order of start (Redis last)."""
+        first = [c for c in self.children if c.stops_first]
+        for child in first + [c for c in reversed(self.children) if not c.stops_first]:
             if child.process is not None:
                 try:
                     child.process.stop(child.stop_timeout)

@@ -170,6 +170,8 @@ def cmd_cluster(args, settings: Settings) -> int:
     engine = memory_engine(_config(args, settings), settings_normalizer(settings), settings.window_hours * 3600,
                            candidates=candidates, judge=judge)
     rows = feed_rows(args.input, args.article, args.text_column, args.id_column, args.time_column)
+    first = next(rows, None)  # a feed whose header is wrong fails here, before any output
+    rows = itertools.chain([first] if first is not None else [], rows)
     out = sys.stdout
     out.write("id\tcluster_id\n")
     with progress_bar() as bar:

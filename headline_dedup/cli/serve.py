@@ -83,7 +83,8 @@ def cmd_serve(args, settings: Settings) -> int:
     common = {"REDIS_URL": redis_url, "HEADLINE_DEDUP_HOST": settings.host,
               "HEADLINE_DEDUP_PORT": str(settings.port), "HEADLINE_DEDUP_DATA_DIR": str(settings.data_dir)}
     api_env = child_env(**common, **keys_env)
-    children.append(Child("api", lambda: Subprocess(python_command("api"), api_env), probe=lambda: _healthy(base)))
+    children.append(Child("api", lambda: Subprocess(python_command("api"), api_env), probe=lambda: _healthy(base),
+                          stops_first=True))
     for namespace in settings.served_namespaces():  # each namespace the API serves gets its own roles
         role_env = child_env(**common, HEADLINE_DEDUP_NAMESPACE=namespace)
         suffix = "" if namespace == settings.namespace else f":{namespace}"

@@ -20,7 +20,7 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WAIT = 20  # seconds a browser step may take on a loaded machine
 
 
-def _browser():
+def _browser(profile):
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
     if missing:  # a real part missing fails the run, as a missing Redis does
         pytest.fail(f"the browser tests need {' and '.join(missing)}: as root, `apt-get install chromium "
@@ -32,19 +32,19 @@ def _browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                "--lang=fr-FR"):
+                "--lang=fr-FR", f"--user-data-dir={profile}"):  # the profile in the test's own directory
         options.add_argument(arg)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 @pytest.fixture
-def desk(redis_client):
+def desk(redis_client, tmp_path):
     """A live API (threaded server) serving a second namespace, with an editor's key, a worker for each
     namespace, and a headless Chromium."""
     key, entry = apikeys.generate("desk-editor", ["edit", "read", "ingest"])
     settings = Settings(worker_block_ms=50, auth_disabled=False, api_keys=entry, namespaces="sport")
     app = create_app(settings, redis_client)
-    browser = _browser()
+    browser = _browser(tmp_path / "chromium")
     sport = settings.model_copy(update={"namespace": "sport", "namespaces": ""})
     try:
         with running(Clusterer(redis_client, settings, name="w1"), Clusterer(redis_client, sport, name="w2")), \

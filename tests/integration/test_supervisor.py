@@ -51,3 +51,24 @@ def test_a_hung_child_is_restarted_after_failing_its_probes():
         _run(sup, lambda: child.process is not None and child.process.pid != first)
     finally:
         sup.stop()
+
+
+def test_the_api_stops_first_and_redis_last():
+    """Intake stops before deciding does (for a second posts queued with no worker), and the store goes last."""
+    stopped = []
+
+    class Recorded:
+        def __init__(self, name):
+            self.name, self.pid = name, 0
+
+        def poll(self):
+            return None
+
+        def stop(self, timeout):
+            stopped.append(self.name)
+
+    names = ["redis", "api", "worker", "dispatcher"]
+    sup = Supervisor([Child(n, lambda n=n: Recorded(n), stops_first=n == "api") for n in names])
+    sup.start()
+    sup.stop()
+    assert stopped == ["api", "dispatcher", "worker", "redis"]
