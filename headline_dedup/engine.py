@@ -42,6 +42,11 @@ class Found:
     words: dict[str, Sequence[int]] | None  # the word rows the agreement test reads (`CandidateFinder.agrees`)
     vectors: dict[str, object]  # the batch's candidate vectors, by headline id (kept for a judge only)
 
+    @property
+    def exact_keys(self) -> list[str]:
+        """The exact-duplicate keys of the batch's texts and leads (deciding records every one)."""
+        return [n.key for n in self.normalized if n is not None] + [k for k in self.leads.values() if k]
+
 
 class _Overlay(dict):
     """Document frequencies: the loaded snapshot plus this batch's own counts."""
@@ -136,7 +141,7 @@ class Engine:
         self._batch_vectors = found.vectors
         if self.judge is not None:
             self.judge.source.remember({h.id: h.text for h in headlines})
-        keys = [n.key for n in normalized if n is not None] + [k for k in leads.values() if k]
+        keys = found.exact_keys
         tokens = sorted({t for n in normalized if n is not None for t in n.tokens})
         all_candidates = sorted({c for cs in (*found.candidates.values(), *found.by_meaning.values()) for c in cs})
         snap = self.store.load(keys, tokens, all_candidates)

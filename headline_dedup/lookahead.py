@@ -40,11 +40,7 @@ class _KeysSeen:
         return {k for k in exact_keys if k in self._keys}
 
     def record(self, found: Found) -> None:
-        for i, n in enumerate(found.normalized):
-            if n is not None:
-                self._keys.add(n.key)
-                if found.leads.get(i):
-                    self._keys.add(found.leads[i])
+        self._keys.update(found.exact_keys)
 
 
 def found_ahead(batches: Iterable[tuple[T, Sequence[Headline]]], engine: Engine

@@ -80,12 +80,21 @@ def _day(token: str) -> str | None:
     return day if day.isdigit() and 1 <= int(day) <= 31 else None
 
 
+def _dated_days(tokens: Sequence[str]) -> dict[str, str]:
+    """The tokens of a headline that are the day of a date (a month follows), and the day each names."""
+    days = {}
+    for d, m in zip(tokens, tokens[1:]):
+        if m in MONTH_TOKENS and (day := _day(d)):
+            days[d] = day
+    return days
+
+
 def _only_when(shared: Sequence[str], tokens: Sequence[str]) -> bool:
     """Whether all the headline shares with a cluster says when, not what: "vendredi", "janvier", and the day of
     a date ("C'est Votre Argent - Vendredi 14 janvier" and "le bilan de ce vendredi 14 janvier")."""
     if not all(is_temporal(t) or t[0].isdigit() for t in shared):  # the common case: something else is shared
         return False
-    dated = {d for d, m in zip(tokens, tokens[1:]) if m in MONTH_TOKENS and _day(d)}
+    dated = _dated_days(tokens)
     return all(is_temporal(t) or t in dated for t in shared)
 
 
@@ -93,7 +102,7 @@ def _dates_conflict(tokens: Sequence[str], counts: Mapping[str, int], size: int)
     """The headline names a day of a month ("mardi 11 janvier"), the cluster's core names a month, and its
     members name other days but never this one: yesterday's or tomorrow's edition of a daily item ("le bilan
     de ce jeudi 13 janvier"), not a rewrite. Called once the figures conflict."""
-    days = {_day(d) for d, m in zip(tokens, tokens[1:]) if m in MONTH_TOKENS and _day(d)}
+    days = set(_dated_days(tokens).values())
     if not days or not any(is_core(c, size) for m, c in counts.items() if m in MONTH_TOKENS):
         return False
     theirs = {_day(t) for t in counts if t[0].isdigit()} - {None}

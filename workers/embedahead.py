@@ -1,15 +1,16 @@
 """The semantic tier's embeddings, paid outside the clustering lock, by every worker at once.
 
 Deciding is serial (one batch at a time, under the lock); embedding with e5 is the slow part (24-36 headlines/s a
-core, by machine; in a 2-worker run it took 87% of a worker's time). So before a worker queues for the lock, it embeds ahead: it pages through the entries no worker has been
-given yet, claims the first page in which it wins entries (a short-lived key per stream entry, so two workers
-never embed the same ones: the second worker takes the page after the first's), and runs the engine over every
-waiting entry up to the end of its page as a dry run. Every decision the judge would be asked about for its own
-entries embeds what it needs (the headline and its candidates) and stores the vectors; the entries before them
-are only context, so that a rewrite of a headline in an earlier page is foreseen too. A claim says "done" once its
-vectors are stored. A worker does not decide a batch whose entries another worker is still embedding (it would
-embed them again under the lock): it embeds further ahead or waits, until the claim is done or has expired (its
-claimer died). What the dry run could not foresee is embedded while deciding, once.
+core, by machine; in a 2-worker run it took 87% of a worker's time). So before a worker queues for the lock, it
+embeds ahead: it pages through the entries no worker has been given yet, claims the first page in which it wins
+entries (a short-lived key per stream entry, so two workers never embed the same ones: the second worker takes the
+page after the first's), and runs the engine over every waiting entry up to the end of its page as a dry run. Every
+decision the judge would be asked about for its own entries embeds what it needs (the headline and its candidates)
+and stores the vectors; the entries before them are only context, so that a rewrite of a headline in an earlier
+page is foreseen too. A claim says "done" once its vectors are stored. A worker does not decide a batch whose
+entries another worker is still embedding (it would embed them again under the lock): it embeds further ahead or
+waits, until the claim is done or has expired (its claimer died). What the dry run could not foresee is embedded
+while deciding, once.
 """
 from __future__ import annotations
 
