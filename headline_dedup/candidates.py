@@ -74,6 +74,10 @@ class CandidateFinder:
         """The candidate vector of an earlier headline still in the dense index (None if it has left)."""
         return self.dense.index.vector_of(headline_id) if self.dense is not None else None
 
+    def time_of(self, headline_id: str) -> float | None:
+        """The timestamp of an earlier headline still in the dense index (None if it has left, or without one)."""
+        return self.dense.index.time_of(headline_id) if self.dense is not None else None
+
     def _batch_mates(self, entries: list[IndexEntry]) -> list[list[str]]:
         """For each entry, the earlier entries of the batch that share a band with it."""
         seen: dict[bytes, list[str]] = {}

@@ -270,7 +270,7 @@ class Engine:
         grey_min = self.judge.params.grey_min
         for cid in sorted(members_of):
             # The cheap test first: a story lives long in a backfill, and weighing its whole profile is not cheap.
-            members = self._worth_judging(h.id, members_of[cid])
+            members = self._worth_judging(h, members_of[cid], profiles[cid])
             if not members:
                 continue
             m = self.policy.match(n.tokens, profiles[cid], rarity, n.kicker_tokens, grey_min)
@@ -283,20 +283,26 @@ class Engine:
         cid, cosine = choice
         return self._join(h, n, profiles[cid], "semantic", matches[cid].score, matches[cid], None, rarity, cosine)
 
-    def _worth_judging(self, headline_id: str, members: list[str]) -> list[str]:
-        """The members worth the judge's (costly) vectors: with cheap candidate vectors (not the judge's own),
-        those whose vector is close enough to the headline's (`JudgeParams.min_cheap_cosine`)."""
-        mine = self._batch_vectors.get(headline_id)
-        if mine is None or self.dense is None or self.dense.encoder is self.judge.source.encoder:
-            return members
-        floor = self.judge.params.min_cheap_cosine
+    def _worth_judging(self, h: Headline, members: list[str], prof: ClusterProfile) -> list[str]:
+        """The members worth the judge's (costly) vectors: those within its horizon (`JudgeParams.horizon_hours`;
+        a member's own time when the dense index still has it, else its cluster's latest), and, with cheap
+        candidate vectors (not the judge's own), those whose vector is close enough to the headline's
+        (`JudgeParams.min_cheap_cosine`)."""
+        since = h.timestamp - self.judge.params.horizon_hours * 3600
+        mine = self._batch_vectors.get(h.id)
+        cheap = mine is not None and self.dense is not None and self.dense.encoder is not self.judge.source.encoder
         kept = []
         for m in members:
-            theirs = self._batch_vectors.get(m)
-            if theirs is None:
-                theirs = self.candidates.vector_of(m)
-            if theirs is not None and float(mine @ theirs) >= floor:
-                kept.append(m)
+            when = self.candidates.time_of(m)
+            if (prof.latest if when is None else when) < since:
+                continue
+            if cheap:
+                theirs = self._batch_vectors.get(m)
+                if theirs is None:
+                    theirs = self.candidates.vector_of(m)
+                if theirs is None or float(mine @ theirs) < self.judge.params.min_cheap_cosine:
+                    continue
+            kept.append(m)
         return kept
 
     def _open(self, h, n, reason, profiles, rarity, match=None, runner_up=None) -> Decision:
@@ -320,3 +326,4 @@ class Engine:
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
                         runner_up=runner_up, cluster_size=prof.size, semantic=semantic)
+

@@ -12,7 +12,9 @@ The judge compares the headline with the cluster's members among its candidates 
 the nearest ones, so no member list is read) and joins the cluster whose best cosine reaches `bar`, when word
 overlap reaches `grey_min` and neither figures nor kickers conflict. Only the members whose cheap candidate
 vectors (word vectors) are already close to the headline's, at `min_cheap_cosine`, are worth embedding: the
-others almost never reach the bar. A headline the judge joined lends its words to no profile (the engine's
+others almost never reach the bar. Nor are members older than `horizon_hours` (a day): on a multi-day feed, what
+meaning alone joins across more than a day is another development as often as the same story. A headline the
+judge joined lends its words to no profile (the engine's
 `_join`): its siblings then have to resemble the story, not it.
 
 Measured on the editor-judged dev pairs in time order (README, bench/results/quality.md): e5 at 0.93, word
@@ -80,6 +82,7 @@ class JudgeParams:
     bar: float = 0.93  # e5 cosine at which the judge calls two headlines the same story
     grey_min: float = 0.25  # the lowest word-overlap score the judge considers
     min_cheap_cosine: float = 0.82  # the lowest cosine of cheap candidate vectors (word vectors) worth embedding
+    horizon_hours: float = 24.0  # the judge compares a headline with members at most this much older
 
     def is_open(self, match: Match) -> bool:
         """Whether the judge may decide a headline's comparison with a cluster: enough word overlap, and neither

@@ -71,6 +71,11 @@ class DenseIndex:
         row = self._position.get(headline_id)
         return None if row is None else self._vectors[row]
 
+    def time_of(self, headline_id: str) -> float | None:
+        """The timestamp of an entry in the window (None if it has left)."""
+        row = self._position.get(headline_id)
+        return None if row is None else self._times[row]
+
     def refresh(self) -> int:
         """Take in what other processes added; returns how many (none here: one process holds this index; see
         `storage.dense`). The engine calls it before each insert."""

@@ -82,6 +82,9 @@ class RedisDenseIndex:
     def vector_of(self, headline_id: str):
         return self.mirror.vector_of(headline_id)
 
+    def time_of(self, headline_id: str) -> float | None:
+        return self.mirror.time_of(headline_id)
+
     def insert_and_query(self, entries: Sequence[IndexEntry], skip: frozenset[str] = frozenset()
                          ) -> list[list[str]]:
         """Called under the clustering lock, after `refresh` (the band insert of `entries` may be running)."""

@@ -54,6 +54,7 @@ def test_a_mirror_reads_back_what_others_appended_not_its_own(redis_client):
     a.process(hs[100:150])
     assert spy.read == others  # b's batch, read before a's second one; a's first batch was not read back
     assert len(a.dense.index.mirror) == redis_client.xlen(Keys().near)  # each headline once
+    assert a.dense.index.time_of(hs[60].id) == hs[60].timestamp > 0  # b's, with its time (the judge's horizon)
 
 
 def test_the_near_stream_holds_each_headline_and_mirrors_hold_it_once(redis_client):

@@ -42,6 +42,17 @@ def test_a_headline_the_judge_joined_lends_its_words_to_no_profile(words):
     assert engine.store.df["vert"] == 1  # they still count as words seen
 
 
+def test_the_judge_compares_with_members_of_the_last_day_only(words):
+    cosine = float(words.encode(BOURSE[:1])[0] @ words.encode(BOURSE[1:])[0])
+    for hours, joined in ((23, True), (25, False)):
+        engine = memory_engine(candidates=words, judge=words, dense=DenseParams(10, 0.0),
+                               judge_params=JudgeParams(bar=cosine - 0.01))
+        first, second = engine.process([Headline("0", BOURSE[0], timestamp=0.0),
+                                        Headline("1", BOURSE[1], timestamp=hours * 3600.0)])
+        assert (second.cluster_id == first.cluster_id) is joined, hours
+        assert second.reason == ("semantic" if joined else "new")
+
+
 def test_without_enough_word_overlap_meaning_alone_never_joins(words):
     texts = ["La Bourse de Paris salue la baisse des taux de la BCE",
              "Le CAC 40 gagne du terrain, porté par Francfort"]

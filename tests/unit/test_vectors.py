@@ -33,12 +33,14 @@ def test_entries_leave_the_window_and_the_matrix_grows_and_compacts():
     assert index.query([_entry("q", _unit(1, 0), 5000.0)]) == [[]]  # everything has left
 
 
-def test_an_entry_in_the_window_keeps_its_word_rows():
+def test_an_entry_in_the_window_keeps_its_word_rows_and_time():
     index = DenseIndex(dim=2, k=3, window_seconds=10)
     index.insert_and_query([_entry("a", _unit(1, 0), 0.0, words=(1, 2)), _entry("b", _unit(1, 0.1), 5.0, words=(3,))])
     assert index.words_of("a") == (1, 2) and "a" in index and index.words_of("zz") == ()
+    assert index.time_of("b") == 5.0 and index.time_of("zz") is None
     index.add([_entry("c", _unit(0, 1), 12.0, words=(4,))])  # a's time has left the window
     assert "a" not in index and index.words_of("a") == () and index.words_of("c") == (4,)
+    assert index.time_of("a") is None and index.time_of("c") == 12.0
 
 
 def test_past_max_entries_the_oldest_leave_even_without_times():
