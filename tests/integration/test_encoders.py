@@ -64,8 +64,8 @@ def test_the_http_encoder_reads_a_real_embeddings_server(e5):
 
 
 def test_the_e5_tier_quality_floor_on_the_editor_judged_pairs_and_the_seed(e5, seed_headlines):
-    """The semantic tier (word-vector candidates, e5 judging the decisions left open): recall up from 0.46 to 0.52
-    at the same precision, in time order, embedding one headline in seven."""
+    """The semantic tier (word-vector candidates, e5 judging the decisions left open): recall up from 0.46 to 0.56
+    at the same precision, in time order, embedding one headline in six."""
     from bench.data import dev
     from bench.quality import seed_pairs
     from headline_dedup.judged import Judgements, pooled
@@ -81,9 +81,9 @@ def test_the_e5_tier_quality_floor_on_the_editor_judged_pairs_and_the_seed(e5, s
         judged = Judgements.read(f)
     keys = {r.id: engine.prepare(Headline(r.id, r.text)).key for r in rows}
     s = pooled([r.id for r in rows], labels, judged, keys)
-    # Measured: precision 0.919, recall 0.516, 15 unjudged pairs; 14% of the headlines embedded (32% before the
+    # Measured: precision 0.924, recall 0.560, 16 unjudged pairs; 17% of the headlines embedded (32% before the
     # judge left out the candidates whose word vectors are far from the headline's).
-    assert s.precision >= 0.90 and s.recall >= 0.50 and s.unjudged <= 0.02 * s.same_found
+    assert s.precision >= 0.90 and s.recall >= 0.55 and s.unjudged <= 0.02 * s.same_found
     assert engine.judge.source.embedded < 0.2 * len(rows)
     found = seed_pairs([d.cluster_id for d in memory_engine(candidates=WordVectorEncoder(), judge=e5).process(
         [Headline(str(i), t) for i, t in enumerate(seed_headlines)])])
