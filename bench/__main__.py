@@ -265,10 +265,18 @@ def run_backfill(size: int, out_dir: Path) -> Path:
     return report.write("backfill", {"runs": runs}, backfill.markdown(runs), out_dir)
 
 
+def run_e5calls(size: int, out_dir: Path) -> Path:
+    from bench import e5calls
+
+    n = 384 if size >= 10_000 else 8  # titles each process embeds per call size and round (--smoke: 8)
+    runs = e5calls.run([r.text for r in data.scrape(n + 1000)][1000:])
+    return report.write("e5calls", {"runs": runs}, e5calls.markdown(runs), out_dir)
+
+
 BENCHMARKS = {"offline": run_offline, "scaling": run_scaling, "memory": run_memory, "rivals": run_rivals,
               "service": run_service, "serve": run_serve, "events": run_events, "durability": run_durability,
               "ceiling": run_ceiling, "quality": run_quality, "cluster": run_cluster,
-              "backfill": run_backfill}
+              "backfill": run_backfill, "e5calls": run_e5calls}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,3 +71,11 @@ def test_backfill_benchmark_smoke(tmp_path):
     for r in runs:  # every headline decided; a replay keeps every headline's own time, a backfill none
         assert r["clustered"] == r["headlines"] == 500
         assert r["with_own_time"] == (500 if r["times"] else 0)
+
+
+def test_e5calls_benchmark_smoke(tmp_path):
+    shared("fr-headlines-scrape/all_headlines.tsv.gz")
+    assert main(["e5calls", "--smoke", "--out", str(tmp_path)]) == 0
+    runs = json.loads((tmp_path / "e5calls.json").read_text())["runs"]
+    assert [r["call_size"] for r in runs] == [1, 4, 16, 64] and all(r["per_second"] > 0 for r in runs)
+    assert (tmp_path / "e5calls.md").read_text().startswith("# e5: headlines per call")
