@@ -14,15 +14,16 @@ overlap reaches `grey_min` and neither figures nor kickers conflict. Only the me
 vectors (word vectors) are already close to the headline's, at `min_cheap_cosine`, are worth embedding: the
 others almost never reach the bar. Nor are members older than `horizon_hours` (a day): on a multi-day feed, what
 meaning alone joins across more than a day is another development as often as the same story. A headline the
-judge joined lends its words to no profile (the engine's
-`_join`): its siblings then have to resemble the story, not it.
+judge joined lends its words to no profile (the engine's `_join`): its siblings then have to resemble the
+story, not it.
 
 Measured on the editor-judged dev pairs in time order (README, bench/results/quality.md): e5 at 0.93, word
 overlap at 0.25, word vectors at 0.80: recall 0.560 at precision 0.924 (16 unjudged pairs), 17% of the
-headlines embedded (at 0.82: recall 0.537 at precision 0.922, 14%). When a joined headline's words went into the profile, the same bar
-let the day's big story absorb its other developments (the Iran crash's "other airliners shot down before")
-and templates with another entity: precision 0.878, and the bar had to be 0.94 (recall 0.487 at 0.917). At
-0.925 the seed feed's French growth headline joins the euro zone's (e5 0.929): another story.
+headlines embedded (at 0.82: recall 0.537 at precision 0.922, 14%). When a joined headline's words went into
+the profile, the same bar let the day's big story absorb its other developments (the Iran crash's "other
+airliners shot down before") and templates with another entity: precision 0.878, and the bar had to be 0.94
+(recall 0.487 at 0.917). At 0.925 the seed feed's French growth headline joins the euro zone's (e5 0.929):
+another story.
 
 Vectors come from a `VectorSource`, which computes each headline's vector once: the engine tells it the batch's
 texts, and foresees what a batch will need with a dry run whose wants are embedded in one call (`foreseeing`).
