@@ -210,10 +210,13 @@ def _error(resp: requests.Response) -> ApiError:
         return ApiError(resp.status_code, "http_error", resp.text[:200] or resp.reason)
 
 
-def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes, tolerance: float = 300) -> Event:
+def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes | str, tolerance: float = 300) -> Event:
     """A webhook delivery checked as Standard Webhooks says: the signature over `webhook-id.webhook-timestamp.
     body` with the `whsec_` secret, and a timestamp within `tolerance` seconds (a replayed old delivery fails).
-    Returns the event (deduplicate on its id: retries repeat it); raises `InvalidSignature`."""
+    `body`: the raw bytes received (a str is taken as their UTF-8 text, which is what deliveries send). Returns
+    the event (deduplicate on its id: retries repeat it); raises `InvalidSignature`."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
     low = {k.lower(): v for k, v in headers.items()}
     msg_id, stamp, signature = low.get("webhook-id"), low.get("webhook-timestamp"), low.get("webhook-signature")
     if not (msg_id and stamp and signature):

@@ -55,6 +55,9 @@ class Clusterer(Role):
         self.engine = redis_engine(client, self.keys, settings, self.store, cluster_id_for=lambda hid: f"c{hid}")
         self.ahead = (EmbedAhead(client, self.keys, self.engine, settings.worker_batch, self.name)
                       if self.engine.judge else None)
+        log.info("engine", worker=self.name, namespace=settings.namespace,
+                 vectors=self.engine.dense.encoder.name if self.engine.dense else "none",
+                 judge=self.engine.judge.source.encoder.name if self.engine.judge else "none")
         self.policies = PolicyStore(client, self.keys, settings)
         self.expiry = Expiry(client, self.keys, settings, self.store, self.engine.index)
         moved = self.engine.index.adopt_wide_buckets()  # an index written by an earlier version

@@ -93,6 +93,7 @@ def test_unreachable_and_webhook_verification():
     now = int(time.time())
     headers = {"Webhook-Id": "1-0", "Webhook-Timestamp": str(now), "Webhook-Signature": sign(secret, "1-0", now, body)}
     assert verify_webhook(secret, headers, body).data == {"cluster_id": "c1"}
+    assert verify_webhook(secret, headers, body.decode()).data == {"cluster_id": "c1"}  # a framework's text body
     for bad in ({**headers, "Webhook-Signature": sign(secret, "1-0", now, body + b" ")},
                 {**headers, "Webhook-Timestamp": str(now - 3600),
                  "Webhook-Signature": sign(secret, "1-0", now - 3600, body)},

