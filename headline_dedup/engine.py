@@ -326,4 +326,3 @@ class Engine:
         changed = self.policy.update_representative(prof, h.id, n.tokens, rarity, n.kicker)
         return Decision(h.id, prof.cluster_id, reason, score, representative_changed=changed, match=match,
                         runner_up=runner_up, cluster_size=prof.size, semantic=semantic)
-
